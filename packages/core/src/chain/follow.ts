@@ -1,0 +1,42 @@
+import { ChainIntegrityError } from "../errors.ts";
+import type { EventStore, StreamHead } from "../store/event-store.ts";
+import { GENESIS_HASH, sha256Hex } from "./hash.ts";
+import { type Envelope, openSealedLine } from "./seal.ts";
+
+/**
+ * Reads a stream from just after `from` and hands each record to `onRecord` after checking it
+ * (readable, hash, link, seq, ledger). Folding code uses this: it refuses to fold past damage,
+ * where `verifyLog` reports every break instead. `onRecord` returns `false` to stop early.
+ * @returns the last record handed over, or `from` when there was none.
+ * @throws {ChainIntegrityError} at the first record that does not verify.
+ */
+export async function followChain(
+  store: EventStore,
+  streamId: string,
+  from: StreamHead | null,
+  onRecord: (envelope: Envelope, hash: string) => boolean | undefined,
+): Promise<StreamHead | null> {
+  let head = from;
+  for await (const record of store.read(streamId, { fromSeq: (from?.seq ?? 0) + 1 })) {
+    const expected = (head?.seq ?? 0) + 1;
+    const opened = openSealedLine(record.line);
+    if (!opened.ok) throw new ChainIntegrityError(streamId, expected, "malformed", opened.reason);
+    const { envelope, claimedHash, recordBytes } = opened;
+    if (sha256Hex(recordBytes) !== claimedHash) {
+      throw new ChainIntegrityError(streamId, expected, "hash_mismatch", "the record's bytes do not hash to its stored hash");
+    }
+    if (envelope.seq !== expected) {
+      const kind = envelope.seq > expected ? "gap" : "out_of_order";
+      throw new ChainIntegrityError(streamId, expected, kind, `expected seq ${expected}, found seq ${envelope.seq}`);
+    }
+    if (envelope.prevHash !== (head?.hash ?? GENESIS_HASH)) {
+      throw new ChainIntegrityError(streamId, expected, "broken_link", "prevHash does not match the previous record");
+    }
+    if (envelope.ledger !== streamId) {
+      throw new ChainIntegrityError(streamId, expected, "broken_link", `record belongs to ledger "${envelope.ledger}"`);
+    }
+    head = { seq: envelope.seq, hash: claimedHash };
+    if (onRecord(envelope, claimedHash) === false) break;
+  }
+  return head;
+}

@@ -1,0 +1,60 @@
+import { z } from "zod";
+import type { JsonValue } from "../chain/canonical-json.ts";
+import { InvalidEventError, type Issue } from "../errors.ts";
+
+/** Identifies the bytes format of every record; recorded in `LedgerCreated`. */
+export const LOG_FORMAT = "opsledger/v1";
+export const HASH_ALGORITHM = "sha256";
+export const CANONICALIZATION = "fast-json-stable-stringify@2";
+
+export const LedgerCreatedSchema = z
+  .object({
+    fleetId: z.string().min(1),
+    format: z.literal(LOG_FORMAT),
+    hash: z.literal(HASH_ALGORITHM),
+    canonicalization: z.literal(CANONICALIZATION),
+  })
+  .strict();
+export type LedgerCreated = z.infer<typeof LedgerCreatedSchema>;
+
+/**
+ * The event catalogue: every type a ledger may hold, with the zod schema of its data. An append
+ * of a type not listed here, or of data its schema refuses, is rejected with `InvalidEventError`.
+ */
+export const EVENT_SCHEMAS = {
+  LedgerCreated: LedgerCreatedSchema,
+} as const;
+
+/** Every event type of the catalogue. */
+export type EventType = keyof typeof EVENT_SCHEMAS;
+/** The data of one event type. */
+export type EventData<T extends EventType> = z.infer<(typeof EVENT_SCHEMAS)[T]>;
+
+/** An event about to be appended: the ledger adds seq, id, at and prevHash. */
+export type NewEvent = {
+  [T in EventType]: { readonly type: T; readonly data: EventData<T>; readonly traceId?: string; readonly actor?: string };
+}[EventType];
+
+/** True when `type` is in the catalogue. */
+export const isEventType = (type: string): type is EventType => Object.hasOwn(EVENT_SCHEMAS, type);
+
+/** zod issues as opsledger issues: a dotted JSON path and zod's message. */
+export const issuesFromZod = (error: z.ZodError, prefix = ""): Issue[] =>
+  error.issues.map((issue) => ({
+    path: [prefix, ...issue.path.map((key) => (typeof key === "number" ? `[${key}]` : String(key)))]
+      .filter((part) => part !== "")
+      .join(".")
+      .replace(/\.\[/g, "["),
+    message: issue.message,
+  }));
+
+/**
+ * Checks an event against the catalogue and returns its data as parsed by the schema.
+ * @throws {InvalidEventError} for an unknown type or invalid data, listing every issue.
+ */
+export function validateEvent(type: string, data: unknown): JsonValue {
+  if (!isEventType(type)) throw new InvalidEventError(type, [{ path: "type", message: `unknown event type "${type}"` }]);
+  const parsed = EVENT_SCHEMAS[type].safeParse(data);
+  if (!parsed.success) throw new InvalidEventError(type, issuesFromZod(parsed.error, "data"));
+  return parsed.data as JsonValue;
+}

@@ -1,0 +1,40 @@
+// The public surface of @opsledger/core: explicit named re-exports only.
+export { assertCanonicalizable, canonicalJson, type JsonValue } from "./chain/canonical-json.ts";
+export { followChain } from "./chain/follow.ts";
+export { GENESIS_HASH, sha256Hex } from "./chain/hash.ts";
+export { ENVELOPE_VERSION, type Envelope, type OpenedLine, openSealedLine, type SealedRecord, seal, sealedLineHash } from "./chain/seal.ts";
+export { type BreakKind, type ChainBreak, type VerificationReport, type VerifyOptions, verifyLog } from "./chain/verify.ts";
+export {
+  ChainIntegrityError,
+  type ErrorCode,
+  InvalidAppendError,
+  InvalidEventError,
+  InvalidRegistryError,
+  InvalidStreamIdError,
+  InvalidValueError,
+  type Issue,
+  isOpsledgerError,
+  OpsledgerError,
+  StoreClosedError,
+  StoreIntegrityError,
+  StoreUnavailableError,
+  StreamConflictError,
+} from "./errors.ts";
+export {
+  CANONICALIZATION,
+  EVENT_SCHEMAS,
+  type EventData,
+  type EventType,
+  HASH_ALGORITHM,
+  isEventType,
+  LOG_FORMAT,
+  type NewEvent,
+  validateEvent,
+} from "./events/catalogue.ts";
+export { type Decision, type Ledger, type LedgerOptions, openLedger, type ReplayUntil, replay } from "./ledger.ts";
+export { evolve, initialLedgerState, type LedgerState } from "./ledger-state.ts";
+export { checkAppendRequest } from "./store/append-request.ts";
+export type { AppendRequest, EventStore, ReadOptions, StoredRecord, StreamHead } from "./store/event-store.ts";
+export { createMemoryEventStore } from "./store/memory-store.ts";
+export { MAX_STREAM_ID_LENGTH, parseStreamId } from "./store/stream-id.ts";
+export { type Clock, type IdGenerator, systemClock, ulidGenerator } from "./system.ts";

@@ -1,0 +1,33 @@
+import type { Envelope } from "./chain/seal.ts";
+
+/** What a ledger knows after folding its log. Grows with the fleet, never with the number of events. */
+export interface LedgerState {
+  readonly fleetId: string;
+  /** Seq of the last folded event; 0 for an empty ledger. */
+  readonly seq: number;
+  /** Hash of the last folded event, or null. */
+  readonly headHash: string | null;
+  readonly createdAt: string | null;
+  /** `at` of the last folded event: replays answer "as of" this time. */
+  readonly lastEventAt: string | null;
+}
+
+/** The state of a ledger with no events. */
+export const initialLedgerState = (fleetId: string): LedgerState => ({
+  fleetId,
+  seq: 0,
+  headHash: null,
+  createdAt: null,
+  lastEventAt: null,
+});
+
+/** Folds one verified event into the state. Pure: same state and event, same result. */
+export function evolve(state: LedgerState, envelope: Envelope, hash: string): LedgerState {
+  const base = { ...state, seq: envelope.seq, headHash: hash, lastEventAt: envelope.at };
+  switch (envelope.type) {
+    case "LedgerCreated":
+      return { ...base, createdAt: envelope.at };
+    default:
+      return base;
+  }
+}

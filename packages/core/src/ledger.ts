@@ -1,0 +1,191 @@
+import { followChain } from "./chain/follow.ts";
+import { GENESIS_HASH } from "./chain/hash.ts";
+import { ENVELOPE_VERSION, type Envelope, type SealedRecord, seal } from "./chain/seal.ts";
+import { type VerificationReport, type VerifyOptions, verifyLog } from "./chain/verify.ts";
+import { isOpsledgerError, StoreIntegrityError, StreamConflictError } from "./errors.ts";
+import { CANONICALIZATION, HASH_ALGORITHM, LOG_FORMAT, type NewEvent, validateEvent } from "./events/catalogue.ts";
+import { evolve, initialLedgerState, type LedgerState } from "./ledger-state.ts";
+import type { EventStore, StreamHead } from "./store/event-store.ts";
+import { parseStreamId } from "./store/stream-id.ts";
+import { type Clock, type IdGenerator, systemClock, ulidGenerator } from "./system.ts";
+
+/** Options of `openLedger`. */
+export interface LedgerOptions {
+  readonly store: EventStore;
+  /** The fleet, which is also the stream id; defaults to `"default"`. */
+  readonly fleetId?: string;
+  /** Defaults to the wall clock; tests and replays pass a fixed one. */
+  readonly clock?: Clock;
+  /** Defaults to ULIDs; tests pass a deterministic generator. */
+  readonly ids?: IdGenerator;
+  /** How many times a command is re-decided on fresh state after losing a race; defaults to 10. */
+  readonly maxAttempts?: number;
+}
+
+/** What a decide function returns: the events to append (none is fine) and the command's result. */
+export interface Decision<Result> {
+  readonly events: readonly NewEvent[];
+  readonly result: Result;
+  /** Write `LedgerCreated` even when `events` is empty (the ledger's `init`). */
+  readonly create?: boolean;
+}
+
+/** A ledger bound to one fleet's stream: commands decide on folded state and append with optimistic concurrency. */
+export interface Ledger {
+  readonly fleetId: string;
+  readonly store: EventStore;
+  /** The folded state as of the last command or `refresh()`. */
+  state(): LedgerState;
+  /** The last folded record, or null for an empty ledger. */
+  head(): StreamHead | null;
+  /** Folds events other writers appended since the last look. */
+  refresh(): Promise<LedgerState>;
+  /** Writes `LedgerCreated` if the ledger is empty; true when it did. */
+  init(): Promise<{ readonly created: boolean; readonly seq: number }>;
+  /**
+   * Runs a command: fold → decide → seal → append at the folded head. When another writer got
+   * there first, re-reads, re-folds and re-decides, up to `maxAttempts` times.
+   * @throws {StreamConflictError} when every attempt lost its race.
+   * @throws {InvalidEventError} when `decide` returns an event the catalogue refuses.
+   */
+  execute<Result>(decide: (state: LedgerState, now: Date) => Decision<Result>): Promise<Result>;
+  /** Verifies this ledger's whole log (see `verifyLog`). */
+  verify(options?: VerifyOptions): Promise<VerificationReport>;
+}
+
+/**
+ * Opens the ledger of one fleet on a store and folds its log (verifying every record).
+ * @throws {ChainIntegrityError} when the stored log does not verify.
+ * @example
+ * const ledger = await openLedger({ store: createMemoryEventStore(), fleetId: "default" });
+ * await ledger.init();
+ */
+export async function openLedger(options: LedgerOptions): Promise<Ledger> {
+  const { store } = options;
+  const fleetId = parseStreamId(options.fleetId ?? "default");
+  const clock = options.clock ?? systemClock;
+  const ids = options.ids ?? ulidGenerator(clock);
+  const maxAttempts = options.maxAttempts ?? 10;
+
+  let state = initialLedgerState(fleetId);
+  let head: StreamHead | null = null;
+
+  const fold = (envelope: Envelope, hash: string): undefined => {
+    state = evolve(state, envelope, hash);
+    return undefined;
+  };
+
+  const refresh = async (): Promise<LedgerState> => {
+    const stored = await store.head(fleetId);
+    if ((stored?.seq ?? 0) < (head?.seq ?? 0)) {
+      throw new StoreIntegrityError(fleetId, stored?.seq, undefined, `the store's head went back from seq ${head?.seq}`);
+    }
+    if (stored && stored.seq !== head?.seq) head = await followChain(store, fleetId, head, fold);
+    return state;
+  };
+
+  // seals events on top of the folded head; they are folded only once the append succeeded
+  const sealAll = (events: readonly NewEvent[], now: Date): { records: [SealedRecord, ...SealedRecord[]]; envelopes: Envelope[] } => {
+    const at = now.toISOString();
+    let prevHash = head?.hash ?? GENESIS_HASH;
+    let seq = head?.seq ?? 0;
+    const records = events.map((event) => {
+      const data = validateEvent(event.type, event.data);
+      seq++;
+      const envelope: Envelope = {
+        v: ENVELOPE_VERSION,
+        ledger: fleetId,
+        seq,
+        id: ids.next(),
+        type: event.type,
+        at,
+        ...(event.traceId === undefined ? {} : { traceId: event.traceId }),
+        ...(event.actor === undefined ? {} : { actor: event.actor }),
+        data,
+        prevHash,
+      };
+      const record = seal(envelope);
+      prevHash = record.hash;
+      return { record, envelope };
+    });
+    return {
+      records: records.map((r) => r.record) as [SealedRecord, ...SealedRecord[]],
+      envelopes: records.map((r) => r.envelope),
+    };
+  };
+
+  const ledger: Ledger = {
+    fleetId,
+    store,
+    state: () => state,
+    head: () => head,
+    refresh,
+
+    async execute<Result>(decide: (state: LedgerState, now: Date) => Decision<Result>): Promise<Result> {
+      let lastConflict: unknown;
+      for (let attempt = 0; attempt < maxAttempts; attempt++) {
+        await refresh();
+        const now = clock.now();
+        const decision = decide(state, now);
+        const events: NewEvent[] =
+          state.seq === 0 && (decision.events.length > 0 || decision.create === true)
+            ? [
+                { type: "LedgerCreated", data: { fleetId, format: LOG_FORMAT, hash: HASH_ALGORITHM, canonicalization: CANONICALIZATION } },
+                ...decision.events,
+              ]
+            : [...decision.events];
+        if (events.length === 0) return decision.result;
+        const { records, envelopes } = sealAll(events, now);
+        try {
+          await store.append({ streamId: fleetId, expectedSeq: head?.seq ?? 0, records });
+        } catch (error) {
+          if (isOpsledgerError(error, "STREAM_CONFLICT")) {
+            lastConflict = error;
+            continue;
+          }
+          throw error;
+        }
+        for (const [index, envelope] of envelopes.entries()) fold(envelope, (records[index] as SealedRecord).hash);
+        const last = records[records.length - 1] as SealedRecord;
+        head = { seq: last.seq, hash: last.hash };
+        return decision.result;
+      }
+      throw lastConflict ?? new StreamConflictError(fleetId, head?.seq ?? 0, undefined);
+    },
+
+    async init() {
+      return ledger.execute((current) => ({
+        events: [],
+        create: true,
+        result: { created: current.seq === 0, seq: Math.max(current.seq, 1) },
+      }));
+    },
+
+    verify: (verifyOptions?: VerifyOptions) => verifyLog(store, fleetId, verifyOptions),
+  };
+
+  await refresh();
+  return ledger;
+}
+
+/** Where a replay stops: after a seq, or after the last event at or before a time. */
+export type ReplayUntil = { readonly seq: number } | { readonly at: string | Date };
+
+/**
+ * Folds a ledger's log from the start up to a point and returns the state as it was then.
+ * @throws {ChainIntegrityError} when the log does not verify up to that point.
+ */
+export async function replay(store: EventStore, fleetId: string, options: { readonly until?: ReplayUntil } = {}): Promise<LedgerState> {
+  parseStreamId(fleetId);
+  const until = options.until;
+  const untilMs = until && "at" in until ? new Date(until.at).getTime() : undefined;
+  if (untilMs !== undefined && Number.isNaN(untilMs)) throw new RangeError(`replay: not a time: ${String((until as { at: unknown }).at)}`);
+  let state = initialLedgerState(fleetId);
+  await followChain(store, fleetId, null, (envelope, hash) => {
+    if (until && "seq" in until && envelope.seq > until.seq) return false;
+    if (untilMs !== undefined && Date.parse(envelope.at) > untilMs) return false;
+    state = evolve(state, envelope, hash);
+    return undefined;
+  });
+  return state;
+}

@@ -1,0 +1,15 @@
+import { defineConfig } from "vitest/config";
+
+// Tests resolve workspace packages to their live src through the source condition.
+const conditions = ["@opsledger/source"];
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
+  test: {
+    include: ["packages/*/src/**/*.test.ts", "packages/*/test/**/*.test.ts", "tests/**/*.test.ts", "examples/*/test/**/*.test.ts"],
+    setupFiles: ["./tests/setup/fail-on-console.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
