@@ -4,6 +4,42 @@ export { followChain } from "./chain/follow.ts";
 export { GENESIS_HASH, sha256Hex } from "./chain/hash.ts";
 export { ENVELOPE_VERSION, type Envelope, type OpenedLine, openSealedLine, type SealedRecord, seal, sealedLineHash } from "./chain/seal.ts";
 export { type BreakKind, type ChainBreak, type VerificationReport, type VerifyOptions, verifyLog } from "./chain/verify.ts";
+export { registryJsonSchema } from "./contract/json-schema.ts";
+export {
+  type AutonomousPolicy,
+  type Governance,
+  type NormalizedLoop,
+  type Policy,
+  type PolicyMode,
+  type Registry,
+  RegistrySchema,
+  type Rollout,
+} from "./contract/normalized-registry.ts";
+export {
+  type ParseRegistryOptions,
+  parseRegistry,
+  policyHash,
+  REGISTRY_DEFAULTS,
+  type RegistryParseResult,
+  ROOT_PATH,
+  safeParseRegistry,
+} from "./contract/registry.ts";
+export { RegistryInputSchema } from "./contract/registry-schema.ts";
+export {
+  CATEGORIES,
+  type Category,
+  CONFIDENCE_RANK,
+  CONFIDENCES,
+  type Confidence,
+  INTENTS,
+  type Intent,
+  SEVERITIES,
+  SEVERITY_RANK,
+  type Severity,
+  TAXONOMY,
+  TAXONOMY_VERSION,
+} from "./contract/taxonomy.ts";
+export { isTimestamp, parseTimestamp } from "./contract/timestamp.ts";
 export {
   ChainIntegrityError,
   type ErrorCode,
@@ -31,6 +67,19 @@ export {
   type NewEvent,
   validateEvent,
 } from "./events/catalogue.ts";
+export {
+  CANARY_EXCLUDED,
+  type CohortPreview,
+  type CohortRollout,
+  type CohortSelection,
+  cohortBucket,
+  cohortHashV1,
+  cohortHashV2,
+  previewCohort,
+  SCOPE_EXCLUDED,
+  selectCohort,
+} from "./fleet/cohort.ts";
+export { compareCodePoints, sortedUnique } from "./fleet/order.ts";
 export { type Decision, type Ledger, type LedgerOptions, openLedger, type ReplayUntil, replay } from "./ledger.ts";
 export { evolve, initialLedgerState, type LedgerState } from "./ledger-state.ts";
 export { checkAppendRequest } from "./store/append-request.ts";

@@ -1,0 +1,111 @@
+import { sha256Prefix64 } from "../chain/hash.ts";
+import type { Rollout } from "../contract/normalized-registry.ts";
+import { compareCodePoints } from "./order.ts";
+
+/** Reason codes of the rollout's scope and canary gates (reference §2.6.1). */
+export const SCOPE_EXCLUDED = "autonomous_rollout_scope_excluded";
+export const CANARY_EXCLUDED = "autonomous_rollout_canary_excluded";
+
+/** Where one loop stands in the rollout. */
+export interface CohortSelection {
+  readonly loopId: string;
+  /** v1: 0–99 (percent); v2: 0–9999 (basis points). */
+  readonly bucket: number;
+  readonly hashVersion: 1 | 2;
+  readonly inScope: boolean;
+  readonly canarySelected: boolean;
+  readonly inCohort: boolean;
+  /** `autonomous_rollout_scope_excluded` or `autonomous_rollout_canary_excluded`, or none. */
+  readonly reasons: readonly string[];
+}
+
+/** The rollout fields cohort selection reads. */
+export type CohortRollout = Pick<Rollout, "canaryPercent" | "scope" | "selector">;
+
+/**
+ * The reference hash (v1): over the code points of `loopId|salt`, h = 17, h = (h·31 + cp) mod 1000003.
+ * Code points, not UTF-16 units, so astral characters hash as jq hashes them.
+ */
+export function cohortHashV1(loopId: string, salt: string): number {
+  let h = 17;
+  for (const character of `${loopId}|${salt}`) h = (h * 31 + (character.codePointAt(0) as number)) % 1000003;
+  return h;
+}
+
+/** Hash v2: the first 8 bytes of SHA-256(`loopId|salt`) as an unsigned integer. */
+export const cohortHashV2 = (loopId: string, salt: string): bigint => sha256Prefix64(`${loopId}|${salt}`);
+
+/** A loop's bucket: v1 `h mod 100`, v2 `hash mod 10000`. */
+export function cohortBucket(loopId: string, salt: string, hashVersion: 1 | 2): number {
+  return hashVersion === 1 ? cohortHashV1(loopId, salt) % 100 : Number(cohortHashV2(loopId, salt) % 10000n);
+}
+
+// the canary as a count of buckets: percent for v1, basis points for v2 (two decimals of a percent)
+const canaryBuckets = (canaryPercent: number, hashVersion: 1 | 2): number =>
+  hashVersion === 1 ? canaryPercent : Math.round(canaryPercent * 100);
+
+/**
+ * Deterministic cohort selection. `percent` mode decides each loop on its own (reference
+ * behaviour: in the canary iff bucket < canary); `exact` mode takes exactly
+ * ceil(canary/100 × in-scope count) in-scope loops with the lowest hash, ties by loopId in
+ * code-point order. Both are monotone in the canary: a loop selected at p is selected at every q > p.
+ * No clock, randomness or ordering dependency: the same input gives the same answer everywhere.
+ * @returns one selection per input loop id, in input order.
+ */
+export function selectCohort(loopIds: readonly string[], rollout: CohortRollout): CohortSelection[] {
+  const { salt, hashVersion, mode } = rollout.selector;
+  const scope = new Set(rollout.scope.loopIds);
+  const inScope = (loopId: string): boolean => scope.size === 0 || scope.has(loopId);
+  const buckets = canaryBuckets(rollout.canaryPercent, hashVersion);
+  const range = hashVersion === 1 ? 100 : 10_000;
+
+  let exactSelected: Set<string> | undefined;
+  if (mode === "exact") {
+    const candidates = [...new Set(loopIds)].filter(inScope);
+    // integer arithmetic: ceil(buckets × n / range)
+    const count = Math.ceil((buckets * candidates.length) / range);
+    const rank = (loopId: string): bigint => (hashVersion === 1 ? BigInt(cohortHashV1(loopId, salt)) : cohortHashV2(loopId, salt));
+    const ranked = candidates.map((loopId) => ({ loopId, rank: rank(loopId) }));
+    ranked.sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : compareCodePoints(a.loopId, b.loopId)));
+    exactSelected = new Set(ranked.slice(0, count).map((entry) => entry.loopId));
+  }
+
+  return loopIds.map((loopId) => {
+    const bucket = cohortBucket(loopId, salt, hashVersion);
+    const scoped = inScope(loopId);
+    const canarySelected = exactSelected ? exactSelected.has(loopId) : buckets <= 0 ? false : buckets >= range ? true : bucket < buckets;
+    const reasons = !scoped ? [SCOPE_EXCLUDED] : canarySelected ? [] : [CANARY_EXCLUDED];
+    return { loopId, bucket, hashVersion, inScope: scoped, canarySelected, inCohort: scoped && canarySelected, reasons };
+  });
+}
+
+/** Which loops a rollout change moves into or out of the cohort. */
+export interface CohortPreview {
+  readonly entering: readonly string[];
+  readonly leaving: readonly string[];
+  readonly staying: readonly string[];
+  readonly cohortBefore: number;
+  readonly cohortAfter: number;
+}
+
+/** Compares the cohorts of two rollouts over the same loops (a policy change's blast radius). */
+export function previewCohort(before: CohortRollout, after: CohortRollout, loopIds: readonly string[]): CohortPreview {
+  const was = new Set(
+    selectCohort(loopIds, before)
+      .filter((s) => s.inCohort)
+      .map((s) => s.loopId),
+  );
+  const is = new Set(
+    selectCohort(loopIds, after)
+      .filter((s) => s.inCohort)
+      .map((s) => s.loopId),
+  );
+  const sorted = (ids: Iterable<string>) => [...ids].sort(compareCodePoints);
+  return {
+    entering: sorted([...is].filter((id) => !was.has(id))),
+    leaving: sorted([...was].filter((id) => !is.has(id))),
+    staying: sorted([...is].filter((id) => was.has(id))),
+    cohortBefore: was.size,
+    cohortAfter: is.size,
+  };
+}

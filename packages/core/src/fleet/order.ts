@@ -1,0 +1,20 @@
+/**
+ * Orders strings by Unicode code point, as jq does (and unlike `<` on JS strings, which compares
+ * UTF-16 units and puts U+FFFF after astral characters). Same answer on every machine and locale.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  if (a === b) return 0;
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    // below the surrogate range UTF-16 order is code-point order; otherwise compare whole code points
+    if ((x < 0xd800 && y < 0xd800) || (x > 0xdfff && y > 0xdfff && x <= 0xffff && y <= 0xffff)) return x - y;
+    return (a.codePointAt(i) as number) - (b.codePointAt(i) as number);
+  }
+  return a.length - b.length;
+}
+
+/** Sorted (code-point order), duplicates removed: the shape of every reason-code array. */
+export const sortedUnique = (values: Iterable<string>): string[] => [...new Set(values)].sort(compareCodePoints);

@@ -1,0 +1,34 @@
+import { readFileSync } from "node:fs";
+import { registryJsonSchema } from "@opsledger/core";
+import { describe, expect, it } from "vitest";
+
+const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
+
+describe("docs/reference", () => {
+  it("publishes the current JSON Schema of registry v1 (run `pnpm docs:generate` when this fails)", () => {
+    expect(JSON.parse(read("docs/reference/registry.schema.json"))).toEqual(registryJsonSchema());
+  });
+
+  it("documents every validation message the reference uses", () => {
+    const doc = read("docs/reference/registry.md");
+    const messages = [
+      'schemaVersion must be "v1"',
+      "sprite_service loops require service.baseUrl or sprite.serviceBaseUrl",
+      "contains unknown categories",
+      "policy.autonomous.allow.categories contains unsupported categories",
+      "policy.autonomous.allow.intents contains unsupported intents",
+      "policy.autonomous.thresholds.minConfidence must be one of high, medium, low",
+      "policy.autonomous.safety.maxActionsPerRun must be an integer >= 0 when present",
+      "policy.autonomous.rollout.canaryPercent must be an integer between 0 and 100 when present",
+      "policy.autonomous.rollout.scope.loopIds entries must reference declared loopIds",
+      "policy.autonomous.rollout.autoPause.failureRateThreshold must be a number between 0 and 1 when present",
+      "policy.autonomous.governance is required when policy.mode is guarded_auto",
+      "policy.autonomous.governance.actor is required when policy.mode is guarded_auto",
+      "policy.autonomous.governance.approvalRef is required when policy.mode is guarded_auto",
+      "policy.autonomous.governance.changedAt must be an ISO-8601 timestamp when policy.mode is guarded_auto",
+      "policy.autonomous.governance.reviewBy must be in the future when policy.mode is guarded_auto",
+      "policy.autonomous.governance.approvedBy must differ from governance.actor",
+    ];
+    for (const message of messages) expect(doc, message).toContain(message);
+  });
+});
