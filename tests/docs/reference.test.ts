@@ -1,12 +1,24 @@
 import { readFileSync } from "node:fs";
-import { registryJsonSchema } from "@opsledger/core";
+import { REASON_CODES, registryJsonSchema } from "@opsledger/core";
 import { describe, expect, it } from "vitest";
+// @ts-expect-error: a plain .mjs script without types
+import { reasonCodesMarkdown } from "../../scripts/generate-reference.mjs";
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
 
 describe("docs/reference", () => {
   it("publishes the current JSON Schema of registry v1 (run `pnpm docs:generate` when this fails)", () => {
     expect(JSON.parse(read("docs/reference/registry.schema.json"))).toEqual(registryJsonSchema());
+  });
+
+  it("publishes the current reason-code table (run `pnpm docs:generate` when this fails)", () => {
+    expect(read("docs/reference/reason-codes.md")).toBe(reasonCodesMarkdown());
+  });
+
+  it("lists every one of the reference's 69 reason-code strings exactly once", () => {
+    const codes = REASON_CODES.map((d) => d.code);
+    expect(new Set(codes).size).toBe(codes.length);
+    expect(REASON_CODES.filter((d) => d.origin === "reference")).toHaveLength(69);
   });
 
   it("documents every validation message the reference uses", () => {

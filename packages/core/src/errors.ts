@@ -12,7 +12,8 @@ export type ErrorCode =
   | "INVALID_REGISTRY"
   | "STORE_UNAVAILABLE"
   | "STORE_CLOSED"
-  | "STORE_INTEGRITY";
+  | "STORE_INTEGRITY"
+  | "PRECONDITION_FAILED";
 
 /** Base of every error opsledger throws; identify it with `isOpsledgerError`, not `instanceof`. */
 export class OpsledgerError extends Error {
@@ -161,5 +162,13 @@ export class InvalidRegistryError extends OpsledgerError {
         .join("\n")}`,
     );
     this.issues = issues;
+  }
+}
+
+/** A command that needs something the ledger does not have yet (a policy, an observation, an evaluation). */
+export class PreconditionError extends OpsledgerError {
+  override readonly name = "PreconditionError";
+  constructor(message: string) {
+    super("PRECONDITION_FAILED", message);
   }
 }

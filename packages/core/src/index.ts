@@ -51,6 +51,7 @@ export {
   type Issue,
   isOpsledgerError,
   OpsledgerError,
+  PreconditionError,
   StoreClosedError,
   StoreIntegrityError,
   StoreUnavailableError,
@@ -67,6 +68,8 @@ export {
   type NewEvent,
   validateEvent,
 } from "./events/catalogue.ts";
+export * from "./events/fleet-events.ts";
+export { AMBIGUOUS_SPIKE, autoPauseMetrics, autoPauseTriggers, FAILURE_SPIKE } from "./fleet/autopause.ts";
 export {
   CANARY_EXCLUDED,
   type CohortPreview,
@@ -79,9 +82,41 @@ export {
   SCOPE_EXCLUDED,
   selectCohort,
 } from "./fleet/cohort.ts";
+export type {
+  ApplyGovernance,
+  ApplyResult,
+  ObserveResult,
+  OperatorAction,
+  OperatorResult,
+} from "./fleet/commands.ts";
+export { type DecisionReport, verifyDecisions } from "./fleet/decisions.ts";
+export { decideEvaluation, type EvaluationContext, type EvaluationDecision } from "./fleet/evaluate.ts";
+export { assessGovernance, type GovernanceAssessment, type GovernancePosture, REVIEW_DUE_SOON_SECONDS } from "./fleet/governance.ts";
+export { FleetStateInputSchema, fleetRollup, readFleetState } from "./fleet/observe.ts";
 export { compareCodePoints, sortedUnique } from "./fleet/order.ts";
+export { changedPaths, classifyPolicyChange } from "./fleet/policy-change.ts";
+export {
+  POLICY_GATED_CODES,
+  REASON_CODES,
+  type ReasonCodeDefinition,
+  type ReasonFamily,
+  ROLLOUT_GATED_CODES,
+  reasonFamily,
+} from "./fleet/reason-codes.ts";
+export {
+  type AppliedPolicy,
+  type BatchOutcome,
+  type CandidateInstance,
+  evolveFleet,
+  type FleetState,
+  initialFleetState,
+  MAX_WINDOW,
+  type OperatorLatch,
+} from "./fleet/state.ts";
 export { type Decision, type Ledger, type LedgerOptions, openLedger, type ReplayUntil, replay } from "./ledger.ts";
 export { evolve, initialLedgerState, type LedgerState } from "./ledger-state.ts";
+export { candidateView, type EvaluationDocument, evaluationDocument } from "./projections/evaluation.ts";
+export { type CandidateExplanation, type ExplainCheck, type Explanation, explain, renderExplanation } from "./projections/explain.ts";
 export { checkAppendRequest } from "./store/append-request.ts";
 export type { AppendRequest, EventStore, ReadOptions, StoredRecord, StreamHead } from "./store/event-store.ts";
 export { createMemoryEventStore } from "./store/memory-store.ts";

@@ -1,4 +1,5 @@
 import type { Envelope } from "./chain/seal.ts";
+import { evolveFleet, type FleetState, initialFleetState } from "./fleet/state.ts";
 
 /** What a ledger knows after folding its log. Grows with the fleet, never with the number of events. */
 export interface LedgerState {
@@ -10,6 +11,7 @@ export interface LedgerState {
   readonly createdAt: string | null;
   /** `at` of the last folded event: replays answer "as of" this time. */
   readonly lastEventAt: string | null;
+  readonly fleet: FleetState;
 }
 
 /** The state of a ledger with no events. */
@@ -19,15 +21,17 @@ export const initialLedgerState = (fleetId: string): LedgerState => ({
   headHash: null,
   createdAt: null,
   lastEventAt: null,
+  fleet: initialFleetState,
 });
 
 /** Folds one verified event into the state. Pure: same state and event, same result. */
 export function evolve(state: LedgerState, envelope: Envelope, hash: string): LedgerState {
-  const base = { ...state, seq: envelope.seq, headHash: hash, lastEventAt: envelope.at };
-  switch (envelope.type) {
-    case "LedgerCreated":
-      return { ...base, createdAt: envelope.at };
-    default:
-      return base;
-  }
+  return {
+    ...state,
+    seq: envelope.seq,
+    headHash: hash,
+    lastEventAt: envelope.at,
+    createdAt: envelope.type === "LedgerCreated" ? envelope.at : state.createdAt,
+    fleet: evolveFleet(state.fleet, envelope),
+  };
 }

@@ -2,9 +2,25 @@ import { followChain } from "./chain/follow.ts";
 import { GENESIS_HASH } from "./chain/hash.ts";
 import { ENVELOPE_VERSION, type Envelope, type SealedRecord, seal } from "./chain/seal.ts";
 import { type VerificationReport, type VerifyOptions, verifyLog } from "./chain/verify.ts";
-import { isOpsledgerError, StoreIntegrityError, StreamConflictError } from "./errors.ts";
+import { isOpsledgerError, PreconditionError, StoreIntegrityError, StreamConflictError } from "./errors.ts";
 import { CANONICALIZATION, HASH_ALGORITHM, LOG_FORMAT, type NewEvent, validateEvent } from "./events/catalogue.ts";
+import type { OperatorGovernance } from "./events/fleet-events.ts";
+import {
+  type ApplyGovernance,
+  type ApplyResult,
+  type CommandDecision,
+  decideApplyRegistry,
+  decideObserve,
+  decideOperatorAction,
+  type ObserveResult,
+  type OperatorAction,
+  type OperatorResult,
+} from "./fleet/commands.ts";
+import { decideEvaluation } from "./fleet/evaluate.ts";
+import type { FleetState } from "./fleet/state.ts";
 import { evolve, initialLedgerState, type LedgerState } from "./ledger-state.ts";
+import { type EvaluationDocument, evaluationDocument } from "./projections/evaluation.ts";
+import { type Explanation, explain } from "./projections/explain.ts";
 import type { EventStore, StreamHead } from "./store/event-store.ts";
 import { parseStreamId } from "./store/stream-id.ts";
 import { type Clock, type IdGenerator, systemClock, ulidGenerator } from "./system.ts";
@@ -51,6 +67,34 @@ export interface Ledger {
   execute<Result>(decide: (state: LedgerState, now: Date) => Decision<Result>): Promise<Result>;
   /** Verifies this ledger's whole log (see `verifyLog`). */
   verify(options?: VerifyOptions): Promise<VerificationReport>;
+
+  /**
+   * Validates, normalizes and records a registry v1 document (`PolicyApplied`), classified as the
+   * reference's audit does; an identical re-apply records nothing (`change: null`). Governance
+   * fails closed: in guarded_auto it must be complete with `reviewBy` in the future. `governance`
+   * supplies or overrides the registry's own `policy.autonomous.governance` fields.
+   */
+  applyRegistry(json: unknown, options?: { readonly governance?: ApplyGovernance }): Promise<ApplyResult>;
+  /** Engages the operator kill switch: autonomy stops at the next evaluation and the next dispatch. */
+  engageKillSwitch(governance: OperatorGovernance): Promise<OperatorResult>;
+  /** Releases the operator kill switch (a registry `safety.killSwitch: true` still holds). */
+  releaseKillSwitch(governance: OperatorGovernance): Promise<OperatorResult>;
+  /** Pauses the rollout (as `pause.manual`), audited. */
+  pauseRollout(governance: OperatorGovernance): Promise<OperatorResult>;
+  /** Resumes an operator pause (a registry `pause.manual: true` still holds). */
+  resumeRollout(governance: OperatorGovernance): Promise<OperatorResult>;
+  /** Clears the auto-pause latch, audited; the dispatch window starts afresh. */
+  resumeAutoPause(governance: OperatorGovernance): Promise<OperatorResult>;
+  /** Records a reconcile result (the reference's fleet state v1) as `FleetObserved`. */
+  observe(fleetState: unknown, options?: { readonly traceId?: string }): Promise<ObserveResult>;
+  /**
+   * Evaluates the last observation against the policy in force and records `PolicyEvaluated`
+   * (after `AutoPauseTripped` when the dispatch window trips the latch).
+   * @throws {PreconditionError} without an applied registry or an observation.
+   */
+  evaluate(options?: { readonly traceId?: string }): Promise<EvaluationDocument>;
+  /** Why each candidate of a loop, candidate or intent is suppressed, manual-only or eligible (last evaluation). */
+  explain(subject: string): Explanation;
 }
 
 /**
@@ -162,7 +206,45 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
     },
 
     verify: (verifyOptions?: VerifyOptions) => verifyLog(store, fleetId, verifyOptions),
+
+    applyRegistry: (json, applyOptions) => runFleet((fleet, now) => decideApplyRegistry(fleet, json, applyOptions?.governance, now)),
+    engageKillSwitch: (governance) => operator("KillSwitchEngaged", governance),
+    releaseKillSwitch: (governance) => operator("KillSwitchReleased", governance),
+    pauseRollout: (governance) => operator("RolloutPaused", governance),
+    resumeRollout: (governance) => operator("RolloutResumed", governance),
+    resumeAutoPause: (governance) => operator("AutoPauseResumed", governance),
+    explain: (subject) => explain(state.fleet, subject),
+    observe: (fleetState, observeOptions) => runFleet((fleet) => decideObserve(fleet, fleetState, observeOptions?.traceId)),
+
+    evaluate: (evaluateOptions) =>
+      runFleet((fleet, now) => {
+        const { policy, observation } = fleet;
+        if (!policy) throw new PreconditionError("no policy to evaluate against: apply a registry first");
+        if (!observation) throw new PreconditionError("nothing to evaluate: observe a fleet state first");
+        const evaluationId = ids.next();
+        const traceId = evaluateOptions?.traceId ?? observation.data.traceId ?? evaluationId;
+        const { trip, evaluation } = decideEvaluation(fleet, { now, traceId, evaluationId });
+        return {
+          events: [
+            ...(trip ? [{ type: "AutoPauseTripped" as const, data: trip, traceId }] : []),
+            { type: "PolicyEvaluated" as const, data: evaluation, traceId },
+          ],
+          result: (firstSeq: number) => evaluationDocument(evaluation, policy.registry, firstSeq + (trip ? 1 : 0), now.toISOString()),
+        };
+      }),
   };
+
+  // runs a fleet command: its result learns the seq its first event got
+  function runFleet<Result>(decide: (fleet: FleetState, now: Date) => CommandDecision<Result>): Promise<Result> {
+    return ledger.execute((current, now) => {
+      const decision = decide(current.fleet, now);
+      const firstSeq = current.seq + 1 + (current.seq === 0 && decision.events.length > 0 ? 1 : 0);
+      return { events: decision.events, result: decision.result(firstSeq) };
+    });
+  }
+  function operator(action: OperatorAction, governance: OperatorGovernance): Promise<OperatorResult> {
+    return runFleet((fleet) => decideOperatorAction(fleet, action, governance));
+  }
 
   await refresh();
   return ledger;

@@ -1,6 +1,17 @@
 import { z } from "zod";
 import type { JsonValue } from "../chain/canonical-json.ts";
 import { InvalidEventError, type Issue } from "../errors.ts";
+import {
+  AutoPauseResumedSchema,
+  AutoPauseTrippedSchema,
+  FleetObservedSchema,
+  KillSwitchEngagedSchema,
+  KillSwitchReleasedSchema,
+  PolicyAppliedSchema,
+  PolicyEvaluatedSchema,
+  RolloutPausedSchema,
+  RolloutResumedSchema,
+} from "./fleet-events.ts";
 
 /** Identifies the bytes format of every record; recorded in `LedgerCreated`. */
 export const LOG_FORMAT = "opsledger/v1";
@@ -23,6 +34,15 @@ export type LedgerCreated = z.infer<typeof LedgerCreatedSchema>;
  */
 export const EVENT_SCHEMAS = {
   LedgerCreated: LedgerCreatedSchema,
+  PolicyApplied: PolicyAppliedSchema,
+  KillSwitchEngaged: KillSwitchEngagedSchema,
+  KillSwitchReleased: KillSwitchReleasedSchema,
+  RolloutPaused: RolloutPausedSchema,
+  RolloutResumed: RolloutResumedSchema,
+  FleetObserved: FleetObservedSchema,
+  PolicyEvaluated: PolicyEvaluatedSchema,
+  AutoPauseTripped: AutoPauseTrippedSchema,
+  AutoPauseResumed: AutoPauseResumedSchema,
 } as const;
 
 /** Every event type of the catalogue. */

@@ -27,8 +27,13 @@ export type CohortRollout = Pick<Rollout, "canaryPercent" | "scope" | "selector"
  * Code points, not UTF-16 units, so astral characters hash as jq hashes them.
  */
 export function cohortHashV1(loopId: string, salt: string): number {
+  const seed = `${loopId}|${salt}`;
   let h = 17;
-  for (const character of `${loopId}|${salt}`) h = (h * 31 + (character.codePointAt(0) as number)) % 1000003;
+  for (let i = 0; i < seed.length; i++) {
+    const cp = seed.codePointAt(i) as number;
+    if (cp > 0xffff) i++; // an astral character is one code point in two UTF-16 units
+    h = (h * 31 + cp) % 1000003;
+  }
   return h;
 }
 

@@ -17,4 +17,17 @@ export function compareCodePoints(a: string, b: string): number {
 }
 
 /** Sorted (code-point order), duplicates removed: the shape of every reason-code array. */
-export const sortedUnique = (values: Iterable<string>): string[] => [...new Set(values)].sort(compareCodePoints);
+export function sortedUnique(values: Iterable<string>): string[] {
+  const array = Array.isArray(values) ? (values as string[]) : [...values];
+  // most reason lists hold zero or one code: skip the set and the sort
+  if (array.length < 2) return array.slice();
+  const unique = [...new Set(array)];
+  return allBelowSurrogates(unique) ? unique.sort() : unique.sort(compareCodePoints);
+}
+
+// true when no string holds a surrogate, so plain `<` (UTF-16 order) is code-point order
+const SURROGATE = /[\uD800-\uDFFF]/;
+export const allBelowSurrogates = (values: Iterable<string>): boolean => {
+  for (const value of values) if (SURROGATE.test(value)) return false;
+  return true;
+};

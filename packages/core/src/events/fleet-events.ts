@@ -1,0 +1,215 @@
+import { z } from "zod";
+import { RegistrySchema } from "../contract/normalized-registry.ts";
+import { CATEGORIES, CONFIDENCES, INTENTS, SEVERITIES } from "../contract/taxonomy.ts";
+
+const text = z.string().min(1);
+const codes = z.array(z.string());
+
+/** Who did it, under which approval, why, and (optionally) until when it holds. Required on every operator command. */
+export const OperatorGovernanceSchema = z
+  .object({
+    actor: text,
+    approvalRef: text,
+    rationale: text,
+    until: z.string().optional(),
+  })
+  .strict();
+export type OperatorGovernance = z.infer<typeof OperatorGovernanceSchema>;
+
+export const POLICY_CHANGES = [
+  "autonomous_policy_initialized",
+  "autonomous_mode_toggled",
+  "autonomous_policy_mutated",
+  "registry_updated",
+] as const;
+export type PolicyChange = (typeof POLICY_CHANGES)[number];
+
+export const PolicyAppliedSchema = z
+  .object({
+    registry: RegistrySchema,
+    policyHash: z.string().regex(/^[0-9a-f]{64}$/),
+    change: z.enum(POLICY_CHANGES),
+    previousMode: z.enum(["advisory", "guarded_auto"]).nullable(),
+    previousPolicyHash: z.string().nullable(),
+    changedPaths: z.array(z.string()),
+    governance: z
+      .object({
+        actor: z.string().optional(),
+        approvalRef: z.string().optional(),
+        rationale: z.string().optional(),
+        changedAt: z.string().optional(),
+        reviewBy: z.string().optional(),
+        approvedBy: z.string().optional(),
+      })
+      .strict(),
+  })
+  .strict();
+export type PolicyApplied = z.infer<typeof PolicyAppliedSchema>;
+
+const operatorEvent = z.object({ governance: OperatorGovernanceSchema }).strict();
+export const KillSwitchEngagedSchema = operatorEvent;
+export const KillSwitchReleasedSchema = operatorEvent;
+export const RolloutPausedSchema = operatorEvent;
+export const RolloutResumedSchema = operatorEvent;
+export const AutoPauseResumedSchema = operatorEvent;
+
+export const HEALTH_STATUSES = ["healthy", "degraded", "critical", "unknown"] as const;
+export type HealthStatus = (typeof HEALTH_STATUSES)[number];
+
+export const LoopResultSchema = z
+  .object({
+    loopId: text,
+    status: z.enum(["success", "failed", "skipped"]),
+    reasonCode: z.string().optional(),
+    reconcileStatus: z.string().optional(),
+    healthStatus: z.enum(HEALTH_STATUSES),
+    healthReasonCodes: codes,
+    transitionState: z.string().optional(),
+    transport: z.enum(["local", "sprite_service"]),
+    durationSeconds: z.number().optional(),
+    traceId: z.string().optional(),
+    registered: z.boolean(),
+  })
+  .strict();
+export type LoopResult = z.infer<typeof LoopResultSchema>;
+
+export const FleetObservedSchema = z
+  .object({
+    traceId: z.string().nullable(),
+    status: z.enum(["success", "partial_failure", "failed"]),
+    reasonCodes: codes,
+    loopCount: z.number().int(),
+    successCount: z.number().int(),
+    failedCount: z.number().int(),
+    skippedCount: z.number().int(),
+    startedAt: z.string().optional(),
+    updatedAt: z.string().optional(),
+    durationSeconds: z.number().optional(),
+    results: z.array(LoopResultSchema),
+  })
+  .strict();
+export type FleetObserved = z.infer<typeof FleetObservedSchema>;
+
+export const AutoPauseMetricsSchema = z
+  .object({
+    windowExecutionCount: z.number().int(),
+    attemptedCount: z.number().int(),
+    executedCount: z.number().int(),
+    ambiguousCount: z.number().int(),
+    failedCount: z.number().int(),
+    ambiguityRate: z.number(),
+    failureRate: z.number(),
+  })
+  .strict();
+export type AutoPauseMetrics = z.infer<typeof AutoPauseMetricsSchema>;
+
+export const CandidateDecisionSchema = z
+  .object({
+    candidateId: text,
+    loopId: text,
+    category: z.enum(CATEGORIES),
+    signal: z.string(),
+    severity: z.enum(SEVERITIES),
+    confidence: z.enum(CONFIDENCES),
+    recommendedIntent: z.enum(INTENTS),
+    traceId: z.string().nullable(),
+    suppressed: z.boolean(),
+    suppressionScope: z.enum(["loop", "global", "cooldown"]).nullable(),
+    suppressionReason: z.string().nullable(),
+    suppressionSource: z.string().nullable(),
+    dedupe: z
+      .object({
+        windowSeconds: z.number().int(),
+        active: z.boolean(),
+        remainingSeconds: z.number(),
+        lastUnsuppressedAt: z.string().nullable(),
+      })
+      .strict(),
+    gates: z
+      .object({
+        modeGuardedAuto: z.boolean(),
+        suppressed: z.boolean(),
+        categoryAllowed: z.boolean(),
+        intentAllowed: z.boolean(),
+        severityMeetsThreshold: z.boolean(),
+        confidenceMeetsThreshold: z.boolean(),
+        rolloutScopeAllowed: z.boolean(),
+        rolloutCanarySelected: z.boolean(),
+        governanceActive: z.boolean(),
+      })
+      .strict(),
+    rollout: z
+      .object({
+        bucket: z.number().int(),
+        hashVersion: z.union([z.literal(1), z.literal(2)]),
+        inScope: z.boolean(),
+        canarySelected: z.boolean(),
+        inCohort: z.boolean(),
+      })
+      .strict(),
+    safety: z
+      .object({
+        killSwitchActive: z.boolean(),
+        cooldownActive: z.boolean(),
+        cooldownRemainingSeconds: z.number(),
+        lastDispatchedAt: z.string().nullable(),
+        runCapBlocked: z.boolean(),
+        loopCapBlocked: z.boolean(),
+      })
+      .strict(),
+    gatingReasons: codes,
+    reasons: codes,
+    eligible: z.boolean(),
+  })
+  .strict();
+export type CandidateDecision = z.infer<typeof CandidateDecisionSchema>;
+
+export const EvaluationCountsSchema = z
+  .object({
+    evaluatedLoopCount: z.number().int(),
+    candidateCount: z.number().int(),
+    unsuppressedCount: z.number().int(),
+    suppressedCount: z.number().int(),
+    cooldownSuppressedCount: z.number().int(),
+    autoEligibleCount: z.number().int(),
+    manualOnlyCount: z.number().int(),
+  })
+  .strict();
+
+export const PolicyEvaluatedSchema = z
+  .object({
+    evaluationId: text,
+    traceId: z.string().nullable(),
+    policySeq: z.number().int(),
+    policyHash: z.string(),
+    observationSeq: z.number().int(),
+    mode: z.enum(["advisory", "guarded_auto"]),
+    counts: EvaluationCountsSchema,
+    reasonCodes: codes,
+    governance: z.object({ posture: z.string(), reasonCodes: codes, blocksAutonomous: z.boolean() }).strict(),
+    killSwitch: z.object({ registry: z.boolean(), operator: z.boolean() }).strict(),
+    pause: z
+      .object({
+        active: z.boolean(),
+        reasons: codes,
+        manual: z.boolean(),
+        manualSources: z.array(z.enum(["registry", "operator"])),
+        auto: z.object({ enabled: z.boolean(), active: z.boolean(), reasons: codes, metrics: AutoPauseMetricsSchema }).strict(),
+      })
+      .strict(),
+    candidates: z.array(CandidateDecisionSchema),
+  })
+  .strict();
+export type PolicyEvaluated = z.infer<typeof PolicyEvaluatedSchema>;
+
+export const AutoPauseTrippedSchema = z
+  .object({
+    reasons: codes,
+    metrics: AutoPauseMetricsSchema,
+    lookbackExecutions: z.number().int(),
+    minSampleSize: z.number().int(),
+    ambiguityRateThreshold: z.number(),
+    failureRateThreshold: z.number(),
+  })
+  .strict();
+export type AutoPauseTripped = z.infer<typeof AutoPauseTrippedSchema>;

@@ -1,0 +1,160 @@
+import type { Registry } from "../contract/normalized-registry.ts";
+import { policyHash, safeParseRegistry } from "../contract/registry.ts";
+import type { Issue } from "../errors.ts";
+import { issuesFromZod, type NewEvent } from "../events/catalogue.ts";
+import { type FleetObserved, type OperatorGovernance, OperatorGovernanceSchema, type PolicyChange } from "../events/fleet-events.ts";
+import { readFleetState } from "./observe.ts";
+import { changedPaths, classifyPolicyChange } from "./policy-change.ts";
+import type { FleetState } from "./state.ts";
+
+/** The governance fields a registry apply may supply besides the registry's own. */
+export interface ApplyGovernance {
+  readonly actor?: string;
+  readonly approvalRef?: string;
+  readonly rationale?: string;
+  readonly reviewBy?: string;
+  readonly approvedBy?: string;
+  /** Defaults to the apply's time when other fields are supplied. */
+  readonly changedAt?: string;
+}
+
+/** The result of `applyRegistry`: the change class (null for an identical re-apply) or every problem. */
+export type ApplyResult =
+  | {
+      readonly ok: true;
+      readonly change: PolicyChange | null;
+      readonly seq: number | null;
+      readonly policyHash: string;
+      readonly changedPaths: readonly string[];
+    }
+  | { readonly ok: false; readonly errors: readonly Issue[] };
+
+/** The result of an operator command: whether it changed anything, and the seq of its event. */
+export type OperatorResult =
+  | { readonly ok: true; readonly changed: boolean; readonly seq: number | null }
+  | { readonly ok: false; readonly errors: readonly Issue[] };
+
+/** The result of `observe`. */
+export type ObserveResult =
+  | { readonly ok: true; readonly seq: number; readonly observation: FleetObserved }
+  | { readonly ok: false; readonly errors: readonly Issue[] };
+
+/** What a fleet command decides: events to append and the result, given the seq the first event will get. */
+export interface CommandDecision<Result> {
+  readonly events: readonly NewEvent[];
+  readonly result: (firstSeq: number) => Result;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+// the supplied governance fields override the registry's own, before validation
+function withGovernance(json: unknown, supplied: ApplyGovernance | undefined, now: Date): unknown {
+  if (!supplied || Object.keys(supplied).length === 0) return json;
+  let document = json;
+  if (typeof json === "string") {
+    try {
+      document = JSON.parse(json);
+    } catch {
+      return json; // the parser reports it
+    }
+  }
+  if (!isObject(document)) return document;
+  const policy = isObject(document["policy"]) ? document["policy"] : {};
+  const autonomous = isObject(policy["autonomous"]) ? policy["autonomous"] : {};
+  const governance = isObject(autonomous["governance"]) ? autonomous["governance"] : {};
+  const changedAt = supplied.changedAt ?? now.toISOString();
+  return { ...document, policy: { ...policy, autonomous: { ...autonomous, governance: { ...governance, ...supplied, changedAt } } } };
+}
+
+/** Decides a registry apply: validate (governance fails closed), classify, and record the normalized policy. */
+export function decideApplyRegistry(
+  state: FleetState,
+  json: unknown,
+  governance: ApplyGovernance | undefined,
+  now: Date,
+  actor?: string,
+): CommandDecision<ApplyResult> {
+  const parsed = safeParseRegistry(withGovernance(json, governance, now), { now });
+  if (!parsed.ok) return { events: [], result: () => ({ ok: false, errors: parsed.errors }) };
+  const registry: Registry = parsed.registry;
+  const hash = policyHash(registry);
+  const previous = state.policy?.registry ?? null;
+  const change = classifyPolicyChange(previous, registry);
+  const paths = previous === null ? [] : changedPaths(previous, registry);
+  if (change === null) return { events: [], result: () => ({ ok: true, change: null, seq: null, policyHash: hash, changedPaths: [] }) };
+  const g = registry.policy.autonomous.governance;
+  const recorded = {
+    ...(g.actor === undefined ? {} : { actor: g.actor }),
+    ...(g.approvalRef === undefined ? {} : { approvalRef: g.approvalRef }),
+    ...(g.rationale === undefined ? {} : { rationale: g.rationale }),
+    ...(g.changedAt === undefined ? {} : { changedAt: g.changedAt }),
+    ...(g.reviewBy === undefined ? {} : { reviewBy: g.reviewBy }),
+    ...(g.approvedBy === undefined ? {} : { approvedBy: g.approvedBy }),
+  };
+  const event: NewEvent = {
+    type: "PolicyApplied",
+    data: {
+      registry,
+      policyHash: hash,
+      change,
+      previousMode: previous?.policy.mode ?? null,
+      previousPolicyHash: state.policy?.hash ?? null,
+      changedPaths: paths,
+      governance: recorded,
+    },
+    ...((actor ?? g.actor) === undefined ? {} : { actor: (actor ?? g.actor) as string }),
+  };
+  return { events: [event], result: (seq) => ({ ok: true, change, seq, policyHash: hash, changedPaths: paths }) };
+}
+
+/** The operator latches a command can flip. */
+export type OperatorAction = "KillSwitchEngaged" | "KillSwitchReleased" | "RolloutPaused" | "RolloutResumed" | "AutoPauseResumed";
+
+/** Decides an operator command: governance metadata is required; flipping a latch to where it is records nothing. */
+export function decideOperatorAction(
+  state: FleetState,
+  action: OperatorAction,
+  governance: OperatorGovernance,
+): CommandDecision<OperatorResult> {
+  const parsed = OperatorGovernanceSchema.safeParse(governance);
+  if (!parsed.success) {
+    const errors = issuesFromZod(parsed.error, "governance").map((issue) => ({
+      path: issue.path,
+      message: `${issue.path} ${issue.message === "Invalid input: expected string, received undefined" ? "is required" : issue.message}`,
+    }));
+    return { events: [], result: () => ({ ok: false, errors }) };
+  }
+  const already =
+    (action === "KillSwitchEngaged" && state.killSwitch.active) ||
+    (action === "KillSwitchReleased" && !state.killSwitch.active) ||
+    (action === "RolloutPaused" && state.rolloutPause.active) ||
+    (action === "RolloutResumed" && !state.rolloutPause.active) ||
+    (action === "AutoPauseResumed" && state.autoPause.latch === null);
+  if (already) return { events: [], result: () => ({ ok: true, changed: false, seq: null }) };
+  return {
+    events: [{ type: action, data: { governance: parsed.data }, actor: parsed.data.actor }],
+    result: (seq) => ({ ok: true, changed: true, seq }),
+  };
+}
+
+/** Decides an observation: the reference's fleet state v1, read against the registry in force. */
+export function decideObserve(state: FleetState, json: unknown, traceId: string | undefined): CommandDecision<ObserveResult> {
+  let document = json;
+  if (typeof json === "string") {
+    try {
+      document = JSON.parse(json);
+    } catch (error) {
+      return {
+        events: [],
+        result: () => ({ ok: false, errors: [{ path: "(root)", message: `fleet state is not valid JSON: ${(error as Error).message}` }] }),
+      };
+    }
+  }
+  const read = readFleetState(document, state.policy?.registry ?? null);
+  if (!read.ok) return { events: [], result: () => ({ ok: false, errors: read.errors }) };
+  const observation = traceId === undefined ? read.observation : { ...read.observation, traceId };
+  return {
+    events: [{ type: "FleetObserved", data: observation, ...(observation.traceId ? { traceId: observation.traceId } : {}) }],
+    result: (seq) => ({ ok: true, seq, observation }),
+  };
+}

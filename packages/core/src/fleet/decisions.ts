@@ -1,0 +1,69 @@
+import { canonicalJson } from "../chain/canonical-json.ts";
+import { followChain } from "../chain/follow.ts";
+import type { ChainBreak } from "../chain/verify.ts";
+import type { AutoPauseTripped, PolicyEvaluated } from "../events/fleet-events.ts";
+import type { EventStore } from "../store/event-store.ts";
+import { decideEvaluation } from "./evaluate.ts";
+import { evolveFleet, type FleetState, initialFleetState } from "./state.ts";
+
+/** The result of re-running the decider over a recorded log. */
+export interface DecisionReport {
+  readonly ok: boolean;
+  /** Decisions re-run (evaluations and auto-pause trips). */
+  readonly checked: number;
+  readonly breaks: readonly ChainBreak[];
+}
+
+// the first differing path between two JSON values, to say what an edit changed
+function firstDifference(recorded: unknown, replayed: unknown, path = ""): string {
+  if (typeof recorded === "object" && recorded !== null && typeof replayed === "object" && replayed !== null) {
+    const keys = [...new Set([...Object.keys(recorded), ...Object.keys(replayed)])].sort();
+    for (const key of keys) {
+      const a = (recorded as Record<string, unknown>)[key];
+      const b = (replayed as Record<string, unknown>)[key];
+      if (canonicalJson(a ?? null) !== canonicalJson(b ?? null))
+        return firstDifference(a, b, Array.isArray(recorded) ? `${path}[${key}]` : path ? `${path}.${key}` : key);
+    }
+  }
+  return path || "(root)";
+}
+
+/**
+ * Re-runs the decider for every recorded decision on the state the log held just before it, with
+ * the recorded time and ids, and reports each difference as `decision_mismatch` at its seq. A log
+ * whose decisions were edited (and re-hashed so the chain still verifies) is caught here.
+ * @throws {ChainIntegrityError} when the chain itself does not verify (run `verifyLog` first).
+ */
+export async function verifyDecisions(store: EventStore, fleetId: string): Promise<DecisionReport> {
+  let state: FleetState = initialFleetState;
+  let checked = 0;
+  const breaks: ChainBreak[] = [];
+  await followChain(store, fleetId, null, (envelope) => {
+    if (envelope.type === "PolicyEvaluated" || envelope.type === "AutoPauseTripped") {
+      checked++;
+      const recorded = envelope.data as unknown as PolicyEvaluated | AutoPauseTripped;
+      const context = {
+        now: new Date(envelope.at),
+        traceId: envelope.type === "PolicyEvaluated" ? (recorded as PolicyEvaluated).traceId : (envelope.traceId ?? null),
+        evaluationId: envelope.type === "PolicyEvaluated" ? (recorded as PolicyEvaluated).evaluationId : "replay",
+      };
+      let replayed: unknown;
+      try {
+        const decision = decideEvaluation(state, context);
+        replayed = envelope.type === "PolicyEvaluated" ? decision.evaluation : decision.trip;
+      } catch (error) {
+        replayed = { error: (error as Error).message };
+      }
+      if (canonicalJson(recorded) !== canonicalJson(replayed ?? null)) {
+        breaks.push({
+          seq: envelope.seq,
+          kind: "decision_mismatch",
+          detail: `${envelope.type} differs from a re-run of the decider at ${firstDifference(recorded, replayed)}`,
+        });
+      }
+    }
+    state = evolveFleet(state, envelope);
+    return undefined;
+  });
+  return { ok: breaks.length === 0, checked, breaks };
+}

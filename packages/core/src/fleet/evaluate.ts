@@ -1,0 +1,267 @@
+import { type Category, CONFIDENCE_RANK, SEVERITY_RANK, TAXONOMY } from "../contract/taxonomy.ts";
+import type { AutoPauseTripped, CandidateDecision, PolicyEvaluated } from "../events/fleet-events.ts";
+import { autoPauseMetrics, autoPauseTriggers } from "./autopause.ts";
+import { type CohortSelection, selectCohort } from "./cohort.ts";
+import { assessGovernance } from "./governance.ts";
+import { allBelowSurrogates, compareCodePoints, sortedUnique } from "./order.ts";
+import type { FleetState } from "./state.ts";
+
+/** What one evaluation decides: an auto-pause trip (when the window trips the latch now) and the evaluation itself. */
+export interface EvaluationDecision {
+  readonly trip: AutoPauseTripped | null;
+  readonly evaluation: PolicyEvaluated;
+}
+
+/** The inputs besides state: the injected time and the ids of this evaluation. */
+export interface EvaluationContext {
+  readonly now: Date;
+  readonly traceId: string | null;
+  readonly evaluationId: string;
+}
+
+const PAUSED_MANUAL = "autonomous_rollout_paused_manual";
+const PAUSED_AUTO = "autonomous_rollout_paused_auto";
+
+/**
+ * Evaluates the observed fleet against the policy in force (reference §3.2–§3.5 with the fixes of
+ * semantics §2): candidates, suppression (loop → global → dedupe), base gates G1–G6, rollout gates
+ * (scope, canary, manual pause, auto-pause latch), governance gates, then safety rails in order
+ * kill switch → cooldown (from dispatch) → run cap → loop cap over candidates in (loopId, category)
+ * code-point order. A pure function of (state, context): the same inputs give the same decision.
+ * The caller checks that a policy and an observation exist.
+ */
+export function decideEvaluation(state: FleetState, context: EvaluationContext): EvaluationDecision {
+  const policy = state.policy;
+  const observation = state.observation;
+  if (!policy || !observation) throw new Error("decideEvaluation needs an applied policy and an observation");
+  const now = context.now.getTime();
+  const registry = policy.registry;
+  const { mode, suppressions, noiseControls, autonomous } = registry.policy;
+  const { allow, thresholds, safety, rollout } = autonomous;
+  const guarded = mode === "guarded_auto";
+
+  // auto-pause: a latch, tripped here when the window of attempted batches spikes
+  const metrics = autoPauseMetrics(state.autoPause.window, rollout.autoPause.lookbackExecutions);
+  const triggers = state.autoPause.latch ? [] : autoPauseTriggers(metrics, rollout.autoPause);
+  const trip: AutoPauseTripped | null =
+    triggers.length > 0
+      ? {
+          reasons: triggers,
+          metrics,
+          lookbackExecutions: rollout.autoPause.lookbackExecutions,
+          minSampleSize: rollout.autoPause.minSampleSize,
+          ambiguityRateThreshold: rollout.autoPause.ambiguityRateThreshold,
+          failureRateThreshold: rollout.autoPause.failureRateThreshold,
+        }
+      : null;
+  const autoActive = rollout.autoPause.enabled && (state.autoPause.latch !== null || trip !== null);
+  const autoReasons = autoActive ? [...(state.autoPause.latch?.reasons ?? trip?.reasons ?? [])] : [];
+
+  const manualSources = [
+    ...(rollout.pause.manual ? (["registry"] as const) : []),
+    ...(state.rolloutPause.active ? (["operator"] as const) : []),
+  ];
+  const pauseReasons = [...(manualSources.length > 0 ? [PAUSED_MANUAL] : []), ...(autoActive ? [PAUSED_AUTO] : [])];
+  // every fleet-wide pause reason lands on every candidate, suppressed ones and advisory mode included
+  const fleetWideRolloutReasons = sortedUnique([...pauseReasons, ...autoReasons]);
+
+  const governance = assessGovernance(mode, policy.governance, now);
+  const governanceBlock =
+    guarded && governance.blocksAutonomous ? governance.reasonCodes.filter((c) => c !== "autonomous_governance_review_due_soon") : [];
+  const killSwitchActive = guarded && (safety.killSwitch || state.killSwitch.active);
+
+  // the cohort over a stable population: every declared loop plus every observed one
+  const population = sortedUnique([...registry.loops.map((l) => l.loopId), ...observation.data.results.map((r) => r.loopId)]);
+  const cohort = new Map<string, CohortSelection>(selectCohort(population, rollout).map((s) => [s.loopId, s]));
+
+  // candidates in (loopId, category) code-point order, one per id
+  const generated: { loopId: string; category: Category; traceId: string | null }[] = [];
+  for (const result of observation.data.results) {
+    if (result.status === "skipped") continue;
+    const traceId = result.traceId ?? null;
+    if (result.status === "failed") generated.push({ loopId: result.loopId, category: "reconcile_failed", traceId });
+    if (result.healthStatus === "critical") generated.push({ loopId: result.loopId, category: "health_critical", traceId });
+    else if (result.healthStatus === "degraded") generated.push({ loopId: result.loopId, category: "health_degraded", traceId });
+  }
+  if (allBelowSurrogates(population)) {
+    // the common case, and the hot one on large fleets: UTF-16 order is code-point order here
+    generated.sort((a, b) =>
+      a.loopId < b.loopId ? -1 : a.loopId > b.loopId ? 1 : a.category < b.category ? -1 : a.category > b.category ? 1 : 0,
+    );
+  } else {
+    generated.sort((a, b) => compareCodePoints(a.loopId, b.loopId) || compareCodePoints(a.category, b.category));
+  }
+
+  const dedupeMs = noiseControls.dedupeWindowSeconds * 1000;
+  const cooldownMs = safety.cooldownSeconds * 1000;
+  let previousId = "";
+  const selectedByLoop = new Map<string, number>();
+  let selectedTotal = 0;
+  const candidates: CandidateDecision[] = [];
+
+  for (const { loopId, category, traceId } of generated) {
+    const candidateId = `${loopId}:${category}`;
+    // sorted, so a duplicate (the first wins) sits right after its twin
+    if (candidateId === previousId) continue;
+    previousId = candidateId;
+    const taxonomy = TAXONOMY[category];
+
+    // suppression: loop → global → dedupe
+    let scope: "loop" | "global" | "cooldown" | null = null;
+    if (suppressions[loopId]?.includes(category)) scope = "loop";
+    else if (suppressions["*"]?.includes(category)) scope = "global";
+    const lastUnsuppressedAt = state.lastUnsuppressedAt.get(candidateId) ?? null;
+    const sinceUnsuppressed = lastUnsuppressedAt === null ? Number.POSITIVE_INFINITY : now - Date.parse(lastUnsuppressedAt);
+    const dedupeActive = scope === null && dedupeMs > 0 && sinceUnsuppressed < dedupeMs;
+    if (dedupeActive) scope = "cooldown";
+    const suppressed = scope !== null;
+
+    const selection = cohort.get(loopId) as CohortSelection;
+    const gates = {
+      modeGuardedAuto: guarded,
+      suppressed,
+      categoryAllowed: allow.categories.includes(category),
+      intentAllowed: allow.intents.includes(taxonomy.recommendedIntent),
+      severityMeetsThreshold: SEVERITY_RANK[taxonomy.severity] >= SEVERITY_RANK[thresholds.minSeverity],
+      confidenceMeetsThreshold: CONFIDENCE_RANK[taxonomy.confidence] >= CONFIDENCE_RANK[thresholds.minConfidence],
+      rolloutScopeAllowed: selection.inScope,
+      rolloutCanarySelected: selection.canarySelected,
+      governanceActive: governanceBlock.length === 0,
+    };
+    const gating: string[] = [...selection.reasons, ...fleetWideRolloutReasons, ...governanceBlock];
+    if (!gates.modeGuardedAuto) gating.push("policy_mode_not_guarded_auto");
+    if (suppressed) gating.push("candidate_suppressed");
+    if (!gates.categoryAllowed) gating.push("category_not_allowlisted");
+    if (!gates.intentAllowed) gating.push("intent_not_allowlisted");
+    if (!gates.severityMeetsThreshold) gating.push("severity_below_threshold");
+    if (!gates.confidenceMeetsThreshold) gating.push("confidence_below_threshold");
+    const gatingReasons = sortedUnique(gating);
+
+    // safety rails: the first that applies, only for candidates every gate let through
+    const lastDispatchedAt = state.lastDispatchedAt.get(candidateId) ?? null;
+    const sinceDispatch = lastDispatchedAt === null ? Number.POSITIVE_INFINITY : now - Date.parse(lastDispatchedAt);
+    const cooldownActive = cooldownMs > 0 && sinceDispatch < cooldownMs;
+    let rail: string | null = null;
+    let runCapBlocked = false;
+    let loopCapBlocked = false;
+    if (guarded && gatingReasons.length === 0) {
+      const loopSelected = selectedByLoop.get(loopId) ?? 0;
+      if (killSwitchActive) rail = "autonomous_kill_switch_enabled";
+      else if (cooldownActive) rail = "autonomous_cooldown_active";
+      else if (selectedTotal >= safety.maxActionsPerRun) {
+        rail = "autonomous_max_actions_per_run_exceeded";
+        runCapBlocked = true;
+      } else if (loopSelected >= safety.maxActionsPerLoop) {
+        rail = "autonomous_max_actions_per_loop_exceeded";
+        loopCapBlocked = true;
+      }
+      if (rail === null) {
+        selectedTotal++;
+        selectedByLoop.set(loopId, loopSelected + 1);
+      }
+    }
+    const reasons = rail === null ? gatingReasons : sortedUnique([...gatingReasons, rail]);
+
+    candidates.push({
+      candidateId,
+      loopId,
+      category,
+      signal: taxonomy.signal,
+      severity: taxonomy.severity,
+      confidence: taxonomy.confidence,
+      recommendedIntent: taxonomy.recommendedIntent,
+      traceId,
+      suppressed,
+      suppressionScope: scope,
+      suppressionReason: scope === null ? null : scope === "cooldown" ? "advisory_cooldown_active" : "registry_policy_suppression",
+      suppressionSource:
+        scope === "loop"
+          ? `policy.suppressions.${loopId}`
+          : scope === "global"
+            ? "policy.suppressions.*"
+            : scope === "cooldown"
+              ? "policy.noiseControls.dedupeWindowSeconds"
+              : null,
+      dedupe: {
+        windowSeconds: noiseControls.dedupeWindowSeconds,
+        active: dedupeActive,
+        remainingSeconds: dedupeActive ? (dedupeMs - sinceUnsuppressed) / 1000 : 0,
+        lastUnsuppressedAt: dedupeMs > 0 ? lastUnsuppressedAt : null,
+      },
+      gates,
+      rollout: {
+        bucket: selection.bucket,
+        hashVersion: selection.hashVersion,
+        inScope: selection.inScope,
+        canarySelected: selection.canarySelected,
+        inCohort: selection.inCohort,
+      },
+      safety: {
+        killSwitchActive,
+        cooldownActive,
+        cooldownRemainingSeconds: cooldownActive ? (cooldownMs - sinceDispatch) / 1000 : 0,
+        lastDispatchedAt,
+        runCapBlocked,
+        loopCapBlocked,
+      },
+      gatingReasons,
+      reasons,
+      eligible: reasons.length === 0,
+    });
+  }
+
+  const unsuppressed = candidates.filter((c) => !c.suppressed);
+  const autoEligibleCount = unsuppressed.filter((c) => c.eligible).length;
+  const unsuppressedReasons = new Set<string>();
+  for (const c of unsuppressed) for (const reason of c.reasons) unsuppressedReasons.add(reason);
+  const has = (...codes: string[]) => codes.some((code) => unsuppressedReasons.has(code));
+  const reasonCodes: string[] = [unsuppressed.length > 0 ? "fleet_action_required" : "no_action_required"];
+  if (unsuppressed.length < candidates.length) reasonCodes.push("fleet_actions_suppressed");
+  if (candidates.some((c) => c.suppressionReason === "registry_policy_suppression")) reasonCodes.push("fleet_actions_policy_suppressed");
+  if (candidates.some((c) => c.suppressionReason === "advisory_cooldown_active")) reasonCodes.push("fleet_actions_deduped");
+  if (guarded) {
+    if (autoEligibleCount > 0) reasonCodes.push("fleet_auto_candidates_eligible");
+    if (unsuppressed.length > 0 && autoEligibleCount === 0) reasonCodes.push("fleet_auto_candidates_blocked");
+    if (has("autonomous_rollout_scope_excluded", "autonomous_rollout_canary_excluded"))
+      reasonCodes.push("fleet_auto_candidates_rollout_gated");
+    if (has(PAUSED_MANUAL, PAUSED_AUTO)) reasonCodes.push("fleet_auto_candidates_paused");
+    if (autoActive) reasonCodes.push("fleet_auto_candidates_autopause_triggered");
+    if (has("autonomous_kill_switch_enabled")) reasonCodes.push("fleet_auto_kill_switch_enabled");
+    if (has("autonomous_cooldown_active", "autonomous_max_actions_per_run_exceeded", "autonomous_max_actions_per_loop_exceeded")) {
+      reasonCodes.push("fleet_auto_candidates_safety_blocked");
+    }
+    if (governanceBlock.length > 0 && unsuppressed.length > 0) reasonCodes.push("fleet_auto_candidates_governance_blocked");
+  }
+
+  return {
+    trip,
+    evaluation: {
+      evaluationId: context.evaluationId,
+      traceId: context.traceId,
+      policySeq: policy.seq,
+      policyHash: policy.hash,
+      observationSeq: state.observation?.seq ?? 0,
+      mode,
+      counts: {
+        evaluatedLoopCount: observation.data.results.length,
+        candidateCount: candidates.length,
+        unsuppressedCount: unsuppressed.length,
+        suppressedCount: candidates.length - unsuppressed.length,
+        cooldownSuppressedCount: candidates.filter((c) => c.suppressionReason === "advisory_cooldown_active").length,
+        autoEligibleCount,
+        manualOnlyCount: unsuppressed.length - autoEligibleCount,
+      },
+      reasonCodes: sortedUnique(reasonCodes),
+      governance: { posture: governance.posture, reasonCodes: [...governance.reasonCodes], blocksAutonomous: governance.blocksAutonomous },
+      killSwitch: { registry: safety.killSwitch, operator: state.killSwitch.active },
+      pause: {
+        active: pauseReasons.length > 0,
+        reasons: sortedUnique(pauseReasons),
+        manual: manualSources.length > 0,
+        manualSources: [...manualSources],
+        auto: { enabled: rollout.autoPause.enabled, active: autoActive, reasons: sortedUnique(autoReasons), metrics },
+      },
+      candidates,
+    },
+  };
+}

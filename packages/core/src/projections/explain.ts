@@ -1,0 +1,194 @@
+import type { CandidateDecision } from "../events/fleet-events.ts";
+import type { FleetState } from "../fleet/state.ts";
+
+/** One gate or rail, as it decided for a candidate. */
+export interface ExplainCheck {
+  readonly check: string;
+  readonly passed: boolean;
+  /** What the policy asks. */
+  readonly policy: string;
+  /** What was observed. */
+  readonly observed: string;
+  /** The reason code the check produced when it did not pass. */
+  readonly reason?: string;
+}
+
+/** Why one candidate is where it is. */
+export interface CandidateExplanation {
+  readonly candidateId: string;
+  readonly intentId: string;
+  readonly outcome: "suppressed" | "manual_only" | "eligible";
+  readonly reasons: readonly string[];
+  readonly checks: readonly ExplainCheck[];
+}
+
+/** The answer of `explain`: every candidate of a loop, a candidate or an intent in the last evaluation. */
+export interface Explanation {
+  readonly subject: string;
+  readonly found: boolean;
+  readonly evaluation: { readonly seq: number; readonly at: string; readonly evaluationId: string; readonly traceId: string | null } | null;
+  readonly candidates: readonly CandidateExplanation[];
+}
+
+const yes = (flag: boolean): string => (flag ? "yes" : "no");
+
+function checksOf(candidate: CandidateDecision, state: FleetState): ExplainCheck[] {
+  const evaluation = state.evaluation?.data;
+  const registry = state.policy?.registry;
+  if (!evaluation || !registry) return [];
+  const { autonomous, suppressions, noiseControls } = registry.policy;
+  const { allow, thresholds, safety, rollout } = autonomous;
+  const c = candidate;
+  const has = (code: string) => c.reasons.includes(code);
+  const checks: ExplainCheck[] = [
+    {
+      check: "suppression",
+      passed: !c.suppressed,
+      policy: `suppressions ${JSON.stringify({ [c.loopId]: suppressions[c.loopId] ?? [], "*": suppressions["*"] ?? [] })}, dedupe window ${noiseControls.dedupeWindowSeconds}s`,
+      observed: c.suppressed ? `suppressed by ${c.suppressionSource}` : `last surfaced ${c.dedupe.lastUnsuppressedAt ?? "never"}`,
+      ...(c.suppressed ? { reason: c.suppressionReason as string } : {}),
+    },
+    {
+      check: "mode",
+      passed: c.gates.modeGuardedAuto,
+      policy: "guarded_auto",
+      observed: evaluation.mode,
+      ...(has("policy_mode_not_guarded_auto") ? { reason: "policy_mode_not_guarded_auto" } : {}),
+    },
+    {
+      check: "category allowlist",
+      passed: c.gates.categoryAllowed,
+      policy: allow.categories.join(", ") || "(none)",
+      observed: c.category,
+      ...(c.gates.categoryAllowed ? {} : { reason: "category_not_allowlisted" }),
+    },
+    {
+      check: "intent allowlist",
+      passed: c.gates.intentAllowed,
+      policy: allow.intents.join(", ") || "(none)",
+      observed: c.recommendedIntent,
+      ...(c.gates.intentAllowed ? {} : { reason: "intent_not_allowlisted" }),
+    },
+    {
+      check: "severity",
+      passed: c.gates.severityMeetsThreshold,
+      policy: `≥ ${thresholds.minSeverity}`,
+      observed: c.severity,
+      ...(c.gates.severityMeetsThreshold ? {} : { reason: "severity_below_threshold" }),
+    },
+    {
+      check: "confidence",
+      passed: c.gates.confidenceMeetsThreshold,
+      policy: `≥ ${thresholds.minConfidence}`,
+      observed: c.confidence,
+      ...(c.gates.confidenceMeetsThreshold ? {} : { reason: "confidence_below_threshold" }),
+    },
+    {
+      check: "rollout scope",
+      passed: c.rollout.inScope,
+      policy: rollout.scope.loopIds.length === 0 ? "every loop" : rollout.scope.loopIds.join(", "),
+      observed: c.loopId,
+      ...(c.rollout.inScope ? {} : { reason: "autonomous_rollout_scope_excluded" }),
+    },
+    {
+      check: "canary",
+      passed: !c.rollout.inScope || c.rollout.canarySelected,
+      policy: `${rollout.canaryPercent}% (${rollout.selector.mode}, hash v${c.rollout.hashVersion}, salt ${JSON.stringify(rollout.selector.salt)})`,
+      observed: `bucket ${c.rollout.bucket}${c.rollout.hashVersion === 2 ? " of 10000" : " of 100"}, ${c.rollout.canarySelected ? "selected" : "not selected"}`,
+      ...(has("autonomous_rollout_canary_excluded") ? { reason: "autonomous_rollout_canary_excluded" } : {}),
+    },
+    {
+      check: "manual pause",
+      passed: !evaluation.pause.manual,
+      policy: "not paused",
+      observed: evaluation.pause.manual ? `paused by ${evaluation.pause.manualSources.join(" and ")}` : "not paused",
+      ...(evaluation.pause.manual ? { reason: "autonomous_rollout_paused_manual" } : {}),
+    },
+    {
+      check: "auto-pause",
+      passed: !evaluation.pause.auto.active,
+      policy: `${rollout.autoPause.enabled ? "on" : "off"}: trips at ambiguity ≥ ${rollout.autoPause.ambiguityRateThreshold} or failure ≥ ${rollout.autoPause.failureRateThreshold} over ≥ ${rollout.autoPause.minSampleSize} attempts`,
+      observed: `${evaluation.pause.auto.active ? `tripped (${evaluation.pause.auto.reasons.join(", ")})` : "not tripped"}; ambiguity ${evaluation.pause.auto.metrics.ambiguityRate.toFixed(2)}, failure ${evaluation.pause.auto.metrics.failureRate.toFixed(2)} over ${evaluation.pause.auto.metrics.attemptedCount} attempts`,
+      ...(evaluation.pause.auto.active ? { reason: "autonomous_rollout_paused_auto" } : {}),
+    },
+    {
+      check: "governance",
+      passed: c.gates.governanceActive,
+      policy: "complete and unexpired in guarded_auto",
+      observed: `${evaluation.governance.posture}${registry.policy.autonomous.governance.reviewBy ? ` (review by ${registry.policy.autonomous.governance.reviewBy})` : ""}`,
+      ...(c.gates.governanceActive ? {} : { reason: evaluation.governance.reasonCodes.join(", ") }),
+    },
+    {
+      check: "kill switch",
+      passed: !has("autonomous_kill_switch_enabled"),
+      policy: "off",
+      observed: `registry ${yes(evaluation.killSwitch.registry)}, operator ${yes(evaluation.killSwitch.operator)}`,
+      ...(has("autonomous_kill_switch_enabled") ? { reason: "autonomous_kill_switch_enabled" } : {}),
+    },
+    {
+      check: "cooldown",
+      passed: !has("autonomous_cooldown_active"),
+      policy: `${safety.cooldownSeconds}s after an autonomous dispatch`,
+      observed: c.safety.lastDispatchedAt
+        ? `last dispatched ${c.safety.lastDispatchedAt}${c.safety.cooldownActive ? `, ${c.safety.cooldownRemainingSeconds}s left` : ""}`
+        : "never dispatched",
+      ...(has("autonomous_cooldown_active") ? { reason: "autonomous_cooldown_active" } : {}),
+    },
+    {
+      check: "run cap",
+      passed: !c.safety.runCapBlocked,
+      policy: `≤ ${safety.maxActionsPerRun} per evaluation`,
+      observed: c.safety.runCapBlocked ? "cap reached by earlier candidates" : "within cap",
+      ...(c.safety.runCapBlocked ? { reason: "autonomous_max_actions_per_run_exceeded" } : {}),
+    },
+    {
+      check: "loop cap",
+      passed: !c.safety.loopCapBlocked,
+      policy: `≤ ${safety.maxActionsPerLoop} per loop per evaluation`,
+      observed: c.safety.loopCapBlocked ? "cap reached by this loop's earlier candidates" : "within cap",
+      ...(c.safety.loopCapBlocked ? { reason: "autonomous_max_actions_per_loop_exceeded" } : {}),
+    },
+  ];
+  return checks;
+}
+
+/**
+ * Why each candidate of a loop (`loop-red`), a candidate (`loop-red:health_critical`) or an
+ * intent (`loop-red:health_critical:cancel`) is suppressed, manual-only or eligible in the last
+ * evaluation: every gate and rail with the policy value and the observed value that decided it.
+ */
+export function explain(state: FleetState, subject: string): Explanation {
+  const record = state.evaluation;
+  const candidates = (record?.data.candidates ?? []).filter(
+    (c) => c.loopId === subject || c.candidateId === subject || `${c.candidateId}:${c.recommendedIntent}` === subject,
+  );
+  return {
+    subject,
+    found: candidates.length > 0,
+    evaluation: record ? { seq: record.seq, at: record.at, evaluationId: record.data.evaluationId, traceId: record.data.traceId } : null,
+    candidates: candidates.map((c) => ({
+      candidateId: c.candidateId,
+      intentId: `${c.candidateId}:${c.recommendedIntent}`,
+      outcome: c.suppressed ? "suppressed" : c.eligible ? "eligible" : "manual_only",
+      reasons: c.reasons,
+      checks: checksOf(c, state),
+    })),
+  };
+}
+
+/** A readable rendering of an explanation, one line per check. */
+export function renderExplanation(explanation: Explanation): string {
+  if (!explanation.evaluation) return `${explanation.subject}: no evaluation recorded yet`;
+  const head = `evaluation ${explanation.evaluation.evaluationId} (seq ${explanation.evaluation.seq}, ${explanation.evaluation.at})`;
+  if (!explanation.found) return `${explanation.subject}: no candidate in ${head}`;
+  const lines = [head];
+  for (const c of explanation.candidates) {
+    lines.push("", `${c.candidateId} → ${c.outcome.replace("_", "-")}${c.reasons.length > 0 ? ` (${c.reasons.join(", ")})` : ""}`);
+    for (const check of c.checks) {
+      lines.push(
+        `  ${check.passed ? "✓" : "✗"} ${check.check.padEnd(18)} policy: ${check.policy}; observed: ${check.observed}${check.reason ? ` → ${check.reason}` : ""}`,
+      );
+    }
+  }
+  return lines.join("\n");
+}
