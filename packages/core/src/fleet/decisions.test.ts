@@ -56,7 +56,11 @@ async function run(registry: Record<string, unknown>, steps: readonly Step[]): P
     if (s.kind === "observe") {
       await ledger.observe(
         fleetStateDocument(
-          loopIds.map((loopId, i) => ({ loopId, healthStatus: s.health[i % 8], status: s.failed[i % 8] ? "failed" : "success" })),
+          loopIds.map((loopId, i) => ({
+            loopId,
+            healthStatus: s.health[i % 8] ?? "healthy",
+            status: s.failed[i % 8] ? ("failed" as const) : ("success" as const),
+          })),
         ),
       );
       observed = true;
