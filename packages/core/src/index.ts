@@ -40,6 +40,7 @@ export {
   TAXONOMY_VERSION,
 } from "./contract/taxonomy.ts";
 export { isTimestamp, parseTimestamp } from "./contract/timestamp.ts";
+export { type DrillOptions, type DrillResult, runDrill } from "./drills/drills.ts";
 export {
   ChainIntegrityError,
   type ErrorCode,
@@ -90,10 +91,13 @@ export type {
   OperatorResult,
 } from "./fleet/commands.ts";
 export { type DecisionReport, verifyDecisions } from "./fleet/decisions.ts";
+export { type DispatchContext, type Dispatcher, type DispatchReport, outcomeOf } from "./fleet/dispatch.ts";
+export type { DispatchBatch, DispatchResultEntry } from "./fleet/dispatch-commands.ts";
 export { decideEvaluation, type EvaluationContext, type EvaluationDecision } from "./fleet/evaluate.ts";
 export { assessGovernance, type GovernanceAssessment, type GovernancePosture, REVIEW_DUE_SOON_SECONDS } from "./fleet/governance.ts";
 export { FleetStateInputSchema, fleetRollup, readFleetState } from "./fleet/observe.ts";
 export { compareCodePoints, sortedUnique } from "./fleet/order.ts";
+export { computePlan, IDEMPOTENCY_PREFIX, type Plan, type PlannedIntent, type PlanSummary } from "./fleet/plan.ts";
 export { changedPaths, classifyPolicyChange } from "./fleet/policy-change.ts";
 export {
   POLICY_GATED_CODES,
@@ -106,17 +110,23 @@ export {
 export {
   type AppliedPolicy,
   type BatchOutcome,
+  type BatchRecord,
   type CandidateInstance,
   evolveFleet,
   type FleetState,
+  type IntentRecord,
+  idempotencyKey,
   initialFleetState,
   MAX_WINDOW,
   type OperatorLatch,
+  type OutcomeTotals,
 } from "./fleet/state.ts";
-export { type Decision, type Ledger, type LedgerOptions, openLedger, type ReplayUntil, replay } from "./ledger.ts";
+export { type Decision, type DispatchOptions, type Ledger, type LedgerOptions, openLedger, type ReplayUntil, replay } from "./ledger.ts";
 export { evolve, initialLedgerState, type LedgerState } from "./ledger-state.ts";
 export { candidateView, type EvaluationDocument, evaluationDocument } from "./projections/evaluation.ts";
 export { type CandidateExplanation, type ExplainCheck, type Explanation, explain, renderExplanation } from "./projections/explain.ts";
+export { type FleetStatus, fleetStatus } from "./projections/status.ts";
+export { auditTimeline, type TimelineEntry, timelineEntry } from "./projections/timeline.ts";
 export { checkAppendRequest } from "./store/append-request.ts";
 export type { AppendRequest, EventStore, ReadOptions, StoredRecord, StreamHead } from "./store/event-store.ts";
 export { createMemoryEventStore } from "./store/memory-store.ts";

@@ -2,7 +2,7 @@ import { followChain } from "./chain/follow.ts";
 import { GENESIS_HASH } from "./chain/hash.ts";
 import { ENVELOPE_VERSION, type Envelope, type SealedRecord, seal } from "./chain/seal.ts";
 import { type VerificationReport, type VerifyOptions, verifyLog } from "./chain/verify.ts";
-import { isOpsledgerError, PreconditionError, StoreIntegrityError, StreamConflictError } from "./errors.ts";
+import { type Issue, isOpsledgerError, PreconditionError, StoreIntegrityError, StreamConflictError } from "./errors.ts";
 import { CANONICALIZATION, HASH_ALGORITHM, LOG_FORMAT, type NewEvent, validateEvent } from "./events/catalogue.ts";
 import type { OperatorGovernance } from "./events/fleet-events.ts";
 import {
@@ -16,11 +16,16 @@ import {
   type OperatorAction,
   type OperatorResult,
 } from "./fleet/commands.ts";
+import { type Dispatcher, runDispatcher } from "./fleet/dispatch.ts";
+import { type DispatchBatch, type DispatchResultEntry, decideAcknowledge, decideDispatch } from "./fleet/dispatch-commands.ts";
 import { decideEvaluation } from "./fleet/evaluate.ts";
+import { sortedUnique } from "./fleet/order.ts";
+import { computePlan, type Plan } from "./fleet/plan.ts";
 import type { FleetState } from "./fleet/state.ts";
 import { evolve, initialLedgerState, type LedgerState } from "./ledger-state.ts";
 import { type EvaluationDocument, evaluationDocument } from "./projections/evaluation.ts";
 import { type Explanation, explain } from "./projections/explain.ts";
+import { type FleetStatus, fleetStatus } from "./projections/status.ts";
 import type { EventStore, StreamHead } from "./store/event-store.ts";
 import { parseStreamId } from "./store/stream-id.ts";
 import { type Clock, type IdGenerator, systemClock, ulidGenerator } from "./system.ts";
@@ -95,7 +100,35 @@ export interface Ledger {
   evaluate(options?: { readonly traceId?: string }): Promise<EvaluationDocument>;
   /** Why each candidate of a loop, candidate or intent is suppressed, manual-only or eligible (last evaluation). */
   explain(subject: string): Explanation;
+  /** The fleet status document (reference §6, superloop-compatible) at the ledger's clock. */
+  status(): FleetStatus;
+  /** The current intent plan (reference §3.6), every gate re-checked at the ledger's clock; nothing is written. */
+  plan(options?: { readonly traceId?: string }): Plan;
+  /**
+   * Dispatches intents: `DispatchRequested` is appended before any dispatcher call and
+   * `DispatchCompleted` after each, so a crash in between leaves the intent visibly in flight.
+   * Autonomous mode re-checks every gate and rail now and never dispatches an instance twice;
+   * manual mode needs `confirm: true` and explicit intent ids and is always open to operators.
+   */
+  dispatch(options: DispatchOptions): Promise<DispatchBatch>;
+  /** Clears the retry guard of an ambiguous, failed or in-flight intent: the next instance is a fresh intent. */
+  acknowledgeIntent(
+    intentId: string,
+    options: { readonly by: string; readonly note?: string },
+  ): Promise<{ ok: true; seq: number } | { ok: false; errors: readonly Issue[] }>;
 }
+
+/** Options of `dispatch`. */
+export type DispatchOptions = {
+  readonly dispatcher: Dispatcher;
+  /** Who dispatches (an operator, or the service running autonomy); defaults to "unknown". */
+  readonly by?: string;
+  readonly note?: string;
+  /** The trace of this dispatch; defaults to the evaluation's. */
+  readonly traceId?: string;
+  /** How long a dispatcher may take before the intent is recorded ambiguous; defaults to 30 s. */
+  readonly timeoutMs?: number;
+} & ({ readonly mode: "autonomous" } | { readonly mode: "manual"; readonly intentIds: readonly string[]; readonly confirm: boolean });
 
 /**
  * Opens the ledger of one fleet on a store and folds its log (verifying every record).
@@ -214,6 +247,69 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
     resumeRollout: (governance) => operator("RolloutResumed", governance),
     resumeAutoPause: (governance) => operator("AutoPauseResumed", governance),
     explain: (subject) => explain(state.fleet, subject),
+    status: () => fleetStatus(state, clock.now()),
+    plan: (planOptions) => computePlan(state.fleet, clock.now(), planOptions?.traceId ?? null),
+
+    async dispatch(dispatchOptions) {
+      const by = dispatchOptions.by ?? "unknown";
+      const traceId = dispatchOptions.traceId ?? state.fleet.evaluation?.data.traceId ?? null;
+      const started = await runFleet((fleet, now) =>
+        decideDispatch(fleet, now, {
+          mode: dispatchOptions.mode,
+          ...(dispatchOptions.mode === "manual" ? { intentIds: dispatchOptions.intentIds, confirm: dispatchOptions.confirm } : {}),
+          by,
+          ...(dispatchOptions.note === undefined ? {} : { note: dispatchOptions.note }),
+          traceId,
+          batchId: ids.next(),
+        }),
+      );
+      if (!started.ok) return started;
+      const { batch } = started;
+      const results: DispatchResultEntry[] = [];
+      for (const intent of batch.targets) {
+        const outcome = await runDispatcher(dispatchOptions.dispatcher, intent, {
+          traceId,
+          timeoutMs: dispatchOptions.timeoutMs ?? 30_000,
+          clock,
+        });
+        const data = { batchId: batch.batchId, intentId: intent.intentId, instance: intent.instance, ...outcome };
+        await ledger.execute(() => ({
+          events: [{ type: "DispatchCompleted", data, actor: by, ...(traceId ? { traceId } : {}) }],
+          result: null,
+        }));
+        results.push({
+          intentId: intent.intentId,
+          loopId: intent.loopId,
+          status: outcome.status,
+          reasonCode: outcome.reasonCode,
+          confirmed: outcome.confirmed,
+          transport: outcome.transport,
+        });
+      }
+      const after = computePlan(state.fleet, clock.now(), traceId);
+      const count = (status: string) => results.filter((r) => r.status === status).length;
+      const outcomeCodes = [
+        ...(count("executed") > 0 ? ["fleet_handoff_executed"] : []),
+        ...(count("ambiguous") > 0 ? ["fleet_handoff_execution_ambiguous"] : []),
+        ...(count("failed") > 0 ? ["fleet_handoff_execution_failed"] : []),
+      ];
+      return {
+        ok: true,
+        batchId: batch.batchId,
+        seq: batch.seq,
+        mode: dispatchOptions.mode,
+        requestedIntentCount: batch.targets.length,
+        executedCount: count("executed"),
+        ambiguousCount: count("ambiguous"),
+        failedCount: count("failed"),
+        results,
+        intents: after.intents,
+        summary: after.summary,
+        reasonCodes: sortedUnique([...after.reasonCodes, ...outcomeCodes]),
+      };
+    },
+
+    acknowledgeIntent: (intentId, ackOptions) => runFleet((fleet) => decideAcknowledge(fleet, intentId, ackOptions.by, ackOptions.note)),
     observe: (fleetState, observeOptions) => runFleet((fleet) => decideObserve(fleet, fleetState, observeOptions?.traceId)),
 
     evaluate: (evaluateOptions) =>

@@ -4,7 +4,11 @@ import { InvalidEventError, type Issue } from "../errors.ts";
 import {
   AutoPauseResumedSchema,
   AutoPauseTrippedSchema,
+  DispatchCompletedSchema,
+  DispatchRequestedSchema,
+  DrillRecordedSchema,
   FleetObservedSchema,
+  IntentAcknowledgedSchema,
   KillSwitchEngagedSchema,
   KillSwitchReleasedSchema,
   PolicyAppliedSchema,
@@ -43,6 +47,10 @@ export const EVENT_SCHEMAS = {
   PolicyEvaluated: PolicyEvaluatedSchema,
   AutoPauseTripped: AutoPauseTrippedSchema,
   AutoPauseResumed: AutoPauseResumedSchema,
+  DispatchRequested: DispatchRequestedSchema,
+  DispatchCompleted: DispatchCompletedSchema,
+  IntentAcknowledged: IntentAcknowledgedSchema,
+  DrillRecorded: DrillRecordedSchema,
 } as const;
 
 /** Every event type of the catalogue. */

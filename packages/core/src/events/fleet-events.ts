@@ -213,3 +213,72 @@ export const AutoPauseTrippedSchema = z
   })
   .strict();
 export type AutoPauseTripped = z.infer<typeof AutoPauseTrippedSchema>;
+
+export const PlannedDispatchSchema = z
+  .object({
+    intentId: text,
+    candidateId: text,
+    loopId: text,
+    category: z.enum(CATEGORIES),
+    intent: z.enum(INTENTS),
+    instance: z.number().int().min(1),
+    idempotencyKey: text,
+    transport: z.enum(["local", "sprite_service"]),
+    autonomousEligible: z.boolean(),
+  })
+  .strict();
+export type PlannedDispatch = z.infer<typeof PlannedDispatchSchema>;
+
+export const DispatchRequestedSchema = z
+  .object({
+    batchId: text,
+    mode: z.enum(["autonomous", "manual"]),
+    by: text,
+    note: z.string().optional(),
+    evaluationSeq: z.number().int(),
+    intents: z.array(PlannedDispatchSchema),
+  })
+  .strict();
+export type DispatchRequested = z.infer<typeof DispatchRequestedSchema>;
+
+export const OUTCOME_STATUSES = ["executed", "ambiguous", "failed"] as const;
+
+export const DispatchCompletedSchema = z
+  .object({
+    batchId: text,
+    intentId: text,
+    instance: z.number().int().min(1),
+    status: z.enum(OUTCOME_STATUSES),
+    reasonCode: text,
+    confirmed: z.boolean(),
+    /** The transport's own reason for a transport fault (e.g. `service_unreachable`). */
+    transport: z.string().nullable(),
+    detail: z.string().optional(),
+    durationMs: z.number().min(0),
+  })
+  .strict();
+export type DispatchCompleted = z.infer<typeof DispatchCompletedSchema>;
+
+export const IntentAcknowledgedSchema = z
+  .object({ intentId: text, instance: z.number().int().min(1), by: text, note: z.string().optional(), outcome: z.string() })
+  .strict();
+export type IntentAcknowledged = z.infer<typeof IntentAcknowledgedSchema>;
+
+export const DRILL_IDS = ["kill_switch", "sprite_service_outage", "ambiguous_retry_guard"] as const;
+export type DrillId = (typeof DRILL_IDS)[number];
+
+export const DrillCheckSchema = z.object({ name: text, passed: z.boolean(), expected: z.json(), actual: z.json() }).strict();
+export type DrillCheck = z.infer<typeof DrillCheckSchema>;
+
+export const DrillRecordedSchema = z
+  .object({
+    drillId: z.enum(DRILL_IDS),
+    status: z.enum(["pass", "fail"]),
+    /** The ledger the drill ran in (a fresh one on the same store). */
+    drillLedger: text,
+    startedAt: z.string(),
+    completedAt: z.string(),
+    evidence: z.array(DrillCheckSchema),
+  })
+  .strict();
+export type DrillRecorded = z.infer<typeof DrillRecordedSchema>;

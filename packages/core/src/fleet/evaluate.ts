@@ -17,6 +17,8 @@ export interface EvaluationContext {
   readonly now: Date;
   readonly traceId: string | null;
   readonly evaluationId: string;
+  /** Skip the advisory dedupe: dispatch re-checks gates right after an evaluation that just reset it. */
+  readonly ignoreDedupe?: boolean;
 }
 
 const PAUSED_MANUAL = "autonomous_rollout_paused_manual";
@@ -112,7 +114,7 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
     else if (suppressions["*"]?.includes(category)) scope = "global";
     const lastUnsuppressedAt = state.lastUnsuppressedAt.get(candidateId) ?? null;
     const sinceUnsuppressed = lastUnsuppressedAt === null ? Number.POSITIVE_INFINITY : now - Date.parse(lastUnsuppressedAt);
-    const dedupeActive = scope === null && dedupeMs > 0 && sinceUnsuppressed < dedupeMs;
+    const dedupeActive = scope === null && dedupeMs > 0 && sinceUnsuppressed < dedupeMs && context.ignoreDedupe !== true;
     if (dedupeActive) scope = "cooldown";
     const suppressed = scope !== null;
 

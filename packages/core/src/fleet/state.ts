@@ -3,7 +3,11 @@ import type { Registry } from "../contract/normalized-registry.ts";
 import type {
   AutoPauseMetrics,
   AutoPauseTripped,
+  DispatchCompleted,
+  DispatchRequested,
+  DrillRecorded,
   FleetObserved,
+  IntentAcknowledged,
   OperatorGovernance,
   PolicyApplied,
   PolicyEvaluated,
@@ -45,6 +49,52 @@ export interface CandidateInstance {
   readonly openedBy: string;
 }
 
+/** The last dispatch of an intent: which instance, and how it ended (or that it is still in flight). */
+export interface IntentRecord {
+  readonly intentId: string;
+  readonly candidateId: string;
+  readonly loopId: string;
+  readonly instance: number;
+  readonly status: "in_flight" | "executed" | "execution_ambiguous" | "execution_failed";
+  readonly mode: "autonomous" | "manual";
+  readonly batchId: string;
+  readonly requestedAt: string;
+  readonly requestedBy: string;
+  readonly idempotencyKey: string;
+  readonly outcome: {
+    readonly reasonCode: string;
+    readonly confirmed: boolean;
+    readonly transport: string | null;
+    readonly at: string;
+  } | null;
+}
+
+/** One dispatch batch and the outcomes recorded so far. */
+export interface BatchRecord {
+  readonly batchId: string;
+  readonly seq: number;
+  readonly mode: "autonomous" | "manual";
+  readonly by: string;
+  readonly requestedAt: string;
+  readonly completedAt: string | null;
+  readonly intents: readonly { readonly intentId: string; readonly transport: "local" | "sprite_service" }[];
+  readonly results: readonly {
+    readonly intentId: string;
+    readonly status: DispatchCompleted["status"];
+    readonly reasonCode: string;
+    readonly confirmed: boolean;
+  }[];
+}
+
+/** Cumulative outcome counts of one dispatch mode. */
+export interface OutcomeTotals {
+  readonly batches: number;
+  readonly attempted: number;
+  readonly executed: number;
+  readonly ambiguous: number;
+  readonly failed: number;
+}
+
 /**
  * The fleet as the log says it is. Grows with loops and candidates, never with the number of
  * events: every map is keyed by candidate or intent, the dispatch window is bounded.
@@ -71,10 +121,34 @@ export interface FleetState {
       readonly metrics: AutoPauseMetrics;
     } | null;
   };
+  /** intentId → its last dispatch. */
+  readonly intents: ReadonlyMap<string, IntentRecord>;
+  /** Batches still waiting for outcomes (a crash leaves one here), by batch id. */
+  readonly openBatches: ReadonlyMap<string, BatchRecord>;
+  /** The latest batch of any mode, and the latest autonomous one (the reference's outcome rollup). */
+  readonly lastBatch: BatchRecord | null;
+  readonly lastAutonomousBatch: BatchRecord | null;
+  readonly outcomeTotals: { readonly autonomous: OutcomeTotals; readonly manual: OutcomeTotals };
+  /** The last run of each drill. */
+  readonly drills: ReadonlyMap<string, { readonly status: "pass" | "fail"; readonly completedAt: string; readonly seq: number }>;
 }
 
 /** The most dispatch batches the auto-pause window keeps (lookbackExecutions beyond this sees this many). */
 export const MAX_WINDOW = 100;
+
+/** The stable idempotency key of an intent instance, in the reference's slug format (§3.6 step 6). */
+export function idempotencyKey(parts: readonly string[]): string {
+  const slug = (text: string) =>
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]/g, "-")
+      .replace(/-+/g, "-")
+      .replace(/^-|-$/g, "");
+  return parts
+    .map(slug)
+    .filter((part) => part !== "")
+    .join("-");
+}
 
 const NO_LATCH: OperatorLatch = { active: false, at: null, seq: null, governance: null };
 
@@ -88,7 +162,19 @@ export const initialFleetState: FleetState = {
   lastDispatchedAt: new Map(),
   instances: new Map(),
   autoPause: { window: [], latch: null },
+  intents: new Map(),
+  openBatches: new Map(),
+  lastBatch: null,
+  lastAutonomousBatch: null,
+  outcomeTotals: { autonomous: emptyTotals(), manual: emptyTotals() },
+  drills: new Map(),
 };
+
+function emptyTotals(): OutcomeTotals {
+  return { batches: 0, attempted: 0, executed: 0, ambiguous: 0, failed: 0 };
+}
+
+const INTENT_STATUS = { executed: "executed", ambiguous: "execution_ambiguous", failed: "execution_failed" } as const;
 
 /** The candidate ids an observation implies (taxonomy v1): failed → reconcile_failed; critical/degraded health. */
 export function observedCandidateIds(observation: FleetObserved): string[] {
@@ -166,7 +252,124 @@ export function evolveFleet(state: FleetState, envelope: Envelope): FleetState {
     case "AutoPauseResumed":
       // the batches that tripped the latch must not trip it again right away
       return { ...state, autoPause: { window: [], latch: null } };
+    case "DispatchRequested":
+      return requested(state, envelope, envelope.data as unknown as DispatchRequested);
+    case "DispatchCompleted":
+      return completed(state, envelope, envelope.data as unknown as DispatchCompleted);
+    case "IntentAcknowledged": {
+      const data = envelope.data as unknown as IntentAcknowledged;
+      const record = state.intents.get(data.intentId);
+      const candidateId = record?.candidateId ?? data.intentId.slice(0, data.intentId.lastIndexOf(":"));
+      const current = state.instances.get(candidateId);
+      // the operator closed this instance: the next one is a fresh intent (new key, no guard)
+      const instances = new Map(state.instances);
+      instances.set(candidateId, {
+        instance: Math.max(current?.instance ?? 0, data.instance) + 1,
+        open: current?.open ?? false,
+        openedBy: `ack-${envelope.seq}`,
+      });
+      return { ...state, instances };
+    }
+    case "DrillRecorded": {
+      const data = envelope.data as unknown as DrillRecorded;
+      const drills = new Map(state.drills);
+      drills.set(data.drillId, { status: data.status, completedAt: data.completedAt, seq: envelope.seq });
+      return { ...state, drills };
+    }
     default:
       return state;
   }
+}
+
+function requested(state: FleetState, envelope: Envelope, data: DispatchRequested): FleetState {
+  const intents = new Map(state.intents);
+  const lastDispatchedAt = data.mode === "autonomous" && data.intents.length > 0 ? new Map(state.lastDispatchedAt) : state.lastDispatchedAt;
+  for (const planned of data.intents) {
+    intents.set(planned.intentId, {
+      intentId: planned.intentId,
+      candidateId: planned.candidateId,
+      loopId: planned.loopId,
+      instance: planned.instance,
+      status: "in_flight",
+      mode: data.mode,
+      batchId: data.batchId,
+      requestedAt: envelope.at,
+      requestedBy: data.by,
+      idempotencyKey: planned.idempotencyKey,
+      outcome: null,
+    });
+    // the autonomous cooldown starts at dispatch (the reference started it at classification)
+    if (data.mode === "autonomous") (lastDispatchedAt as Map<string, string>).set(planned.candidateId, envelope.at);
+  }
+  const batch: BatchRecord = {
+    batchId: data.batchId,
+    seq: envelope.seq,
+    mode: data.mode,
+    by: data.by,
+    requestedAt: envelope.at,
+    completedAt: data.intents.length === 0 ? envelope.at : null,
+    intents: data.intents.map((i) => ({ intentId: i.intentId, transport: i.transport })),
+    results: [],
+  };
+  const openBatches = new Map(state.openBatches);
+  if (data.intents.length > 0) openBatches.set(data.batchId, batch);
+  const totals = state.outcomeTotals[data.mode];
+  return {
+    ...state,
+    intents,
+    lastDispatchedAt,
+    openBatches,
+    lastBatch: batch,
+    lastAutonomousBatch: data.mode === "autonomous" ? batch : state.lastAutonomousBatch,
+    outcomeTotals: {
+      ...state.outcomeTotals,
+      [data.mode]: { ...totals, batches: totals.batches + 1, attempted: totals.attempted + data.intents.length },
+    },
+  };
+}
+
+function completed(state: FleetState, envelope: Envelope, data: DispatchCompleted): FleetState {
+  const batch = state.openBatches.get(data.batchId);
+  const record = state.intents.get(data.intentId);
+  const intents = new Map(state.intents);
+  if (record && record.batchId === data.batchId) {
+    intents.set(data.intentId, {
+      ...record,
+      status: INTENT_STATUS[data.status],
+      outcome: { reasonCode: data.reasonCode, confirmed: data.confirmed, transport: data.transport, at: envelope.at },
+    });
+  }
+  if (!batch) return { ...state, intents };
+  const results = [
+    ...batch.results,
+    { intentId: data.intentId, status: data.status, reasonCode: data.reasonCode, confirmed: data.confirmed },
+  ];
+  const done = results.length >= batch.intents.length;
+  const updated: BatchRecord = { ...batch, results, completedAt: done ? envelope.at : null };
+  const openBatches = new Map(state.openBatches);
+  if (done) openBatches.delete(data.batchId);
+  else openBatches.set(data.batchId, updated);
+  const totals = state.outcomeTotals[batch.mode];
+  const key = data.status;
+  let window = state.autoPause.window;
+  if (done && batch.mode === "autonomous") {
+    const count = (status: string) => results.filter((r) => r.status === status).length;
+    const outcome: BatchOutcome = {
+      seq: batch.seq,
+      attempted: results.length,
+      executed: count("executed"),
+      ambiguous: count("ambiguous"),
+      failed: count("failed"),
+    };
+    window = [...window, outcome].slice(-MAX_WINDOW);
+  }
+  return {
+    ...state,
+    intents,
+    openBatches,
+    lastBatch: state.lastBatch?.batchId === batch.batchId ? updated : state.lastBatch,
+    lastAutonomousBatch: state.lastAutonomousBatch?.batchId === batch.batchId ? updated : state.lastAutonomousBatch,
+    outcomeTotals: { ...state.outcomeTotals, [batch.mode]: { ...totals, [key]: totals[key] + 1 } },
+    autoPause: { ...state.autoPause, window },
+  };
 }

@@ -1,0 +1,140 @@
+import type { Issue } from "../errors.ts";
+import type { NewEvent } from "../events/catalogue.ts";
+import type { DispatchRequested, PlannedDispatch } from "../events/fleet-events.ts";
+import type { CommandDecision } from "./commands.ts";
+import { computePlan, type Plan, type PlannedIntent } from "./plan.ts";
+import type { FleetState } from "./state.ts";
+
+/** One intent's outcome in a batch. */
+export interface DispatchResultEntry {
+  readonly intentId: string;
+  readonly loopId: string;
+  readonly status: "executed" | "ambiguous" | "failed";
+  readonly reasonCode: string;
+  readonly confirmed: boolean;
+  readonly transport: string | null;
+}
+
+/** What `dispatch` returns: the batch with the reference's meanings, and the plan after it. */
+export type DispatchBatch =
+  | {
+      readonly ok: true;
+      readonly batchId: string;
+      readonly seq: number;
+      readonly mode: "autonomous" | "manual";
+      readonly requestedIntentCount: number;
+      readonly executedCount: number;
+      readonly ambiguousCount: number;
+      readonly failedCount: number;
+      readonly results: readonly DispatchResultEntry[];
+      readonly intents: readonly PlannedIntent[];
+      readonly summary: Plan["summary"];
+      readonly reasonCodes: readonly string[];
+    }
+  | { readonly ok: false; readonly errors: readonly Issue[] };
+
+/** The batch a dispatch decided to run, before any dispatcher call. */
+export interface StartedBatch {
+  readonly batchId: string;
+  readonly seq: number;
+  readonly targets: readonly PlannedIntent[];
+}
+
+const planned = (intent: PlannedIntent): PlannedDispatch => ({
+  intentId: intent.intentId,
+  candidateId: intent.candidateId,
+  loopId: intent.loopId,
+  category: intent.category,
+  intent: intent.intent,
+  instance: intent.instance,
+  idempotencyKey: intent.idempotencyKey,
+  transport: intent.transport,
+  autonomousEligible: intent.autonomous.eligible,
+});
+
+/** Options common to both dispatch modes, as the decide step sees them. */
+export interface DispatchIntent {
+  readonly mode: "autonomous" | "manual";
+  readonly intentIds?: readonly string[];
+  readonly confirm?: boolean;
+  readonly by: string;
+  readonly note?: string;
+  readonly traceId: string | null;
+  readonly batchId: string;
+}
+
+/**
+ * Decides which intents a dispatch runs and records `DispatchRequested` before any dispatcher
+ * call. Autonomous: the plan's auto-eligible pending intents, every gate re-checked now.
+ * Manual: the named intents, with `confirm`, whatever the kill switch, pauses or governance say.
+ */
+export function decideDispatch(
+  state: FleetState,
+  now: Date,
+  request: DispatchIntent,
+): CommandDecision<{ ok: true; batch: StartedBatch } | { ok: false; errors: Issue[] }> {
+  const refuse = (errors: Issue[]) => ({ events: [], result: () => ({ ok: false as const, errors }) });
+  if (!state.evaluation) return refuse([{ path: "(ledger)", message: "nothing to dispatch: evaluate first" }]);
+  const plan = computePlan(state, now, request.traceId);
+  let targets: PlannedIntent[];
+  if (request.mode === "autonomous") {
+    if (state.policy?.registry.policy.mode !== "guarded_auto")
+      return refuse([{ path: "mode", message: "autonomous dispatch requires policy mode guarded_auto" }]);
+    targets = plan.intents.filter((intent) => intent.autonomous.eligible && intent.status === "pending_operator_confirmation");
+  } else {
+    if (request.confirm !== true)
+      return refuse([{ path: "confirm", message: "manual dispatch requires confirm: true (an operator's explicit confirmation)" }]);
+    const ids = request.intentIds ?? [];
+    if (ids.length === 0) return refuse([{ path: "intentIds", message: "manual dispatch requires at least one intent id" }]);
+    const byId = new Map(plan.intents.map((intent) => [intent.intentId, intent]));
+    const unknown = ids.filter((id) => !byId.has(id));
+    if (unknown.length > 0) {
+      return refuse(
+        unknown.map((id) => ({
+          path: "intentIds",
+          message: `intent "${id}" is not in the plan (known: ${[...byId.keys()].join(", ") || "none"})`,
+        })),
+      );
+    }
+    targets = [...new Set(ids)].map((id) => byId.get(id) as PlannedIntent);
+  }
+  const data: DispatchRequested = {
+    batchId: request.batchId,
+    mode: request.mode,
+    by: request.by,
+    ...(request.note === undefined ? {} : { note: request.note }),
+    evaluationSeq: state.evaluation.seq,
+    intents: targets.map(planned),
+  };
+  const event: NewEvent = { type: "DispatchRequested", data, actor: request.by, ...(request.traceId ? { traceId: request.traceId } : {}) };
+  return { events: [event], result: (seq) => ({ ok: true as const, batch: { batchId: request.batchId, seq, targets } }) };
+}
+
+/** Decides an acknowledgement: only an intent whose last dispatch of this instance is ambiguous, failed or in flight. */
+export function decideAcknowledge(
+  state: FleetState,
+  intentId: string,
+  by: string,
+  note: string | undefined,
+): CommandDecision<{ ok: true; seq: number } | { ok: false; errors: Issue[] }> {
+  const record = state.intents.get(intentId);
+  const current = record && state.instances.get(record.candidateId)?.instance === record.instance ? record : undefined;
+  if (!by) return { events: [], result: () => ({ ok: false, errors: [{ path: "by", message: "by is required: who acknowledges" }] }) };
+  if (!current || current.status === "executed") {
+    const why = !record ? "was never dispatched" : current ? "was executed" : "has no open outcome";
+    return {
+      events: [],
+      result: () => ({ ok: false, errors: [{ path: "intentId", message: `intent "${intentId}" ${why}: nothing to acknowledge` }] }),
+    };
+  }
+  return {
+    events: [
+      {
+        type: "IntentAcknowledged",
+        data: { intentId, instance: current.instance, by, outcome: current.status, ...(note ? { note } : {}) },
+        actor: by,
+      },
+    ],
+    result: (seq) => ({ ok: true, seq }),
+  };
+}

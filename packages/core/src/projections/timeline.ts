@@ -1,0 +1,115 @@
+import { followChain } from "../chain/follow.ts";
+import type { Envelope } from "../chain/seal.ts";
+import type { AutoPauseTripped, DrillRecorded, IntentAcknowledged, OperatorGovernance, PolicyApplied } from "../events/fleet-events.ts";
+import type { EventStore } from "../store/event-store.ts";
+
+/** One governance-relevant fact: who, when, what, why, until — with its place in the chain. */
+export interface TimelineEntry {
+  readonly seq: number;
+  readonly hash: string;
+  readonly at: string;
+  readonly event: string;
+  readonly who: string;
+  readonly what: string;
+  readonly why: string | null;
+  readonly until: string | null;
+  readonly approvalRef: string | null;
+}
+
+const OPERATOR_ACTIONS: Record<string, string> = {
+  KillSwitchEngaged: "kill switch engaged",
+  KillSwitchReleased: "kill switch released",
+  RolloutPaused: "rollout paused",
+  RolloutResumed: "rollout resumed",
+  AutoPauseResumed: "auto-pause resumed",
+};
+
+/** The timeline entry of one event, or null for events that are not governance-relevant. */
+export function timelineEntry(envelope: Envelope, hash: string): TimelineEntry | null {
+  const base = { seq: envelope.seq, hash, at: envelope.at, event: envelope.type };
+  switch (envelope.type) {
+    case "PolicyApplied": {
+      const data = envelope.data as unknown as PolicyApplied;
+      const mode = data.registry.policy.mode;
+      const what =
+        data.change === "autonomous_mode_toggled"
+          ? `mode ${data.previousMode} → ${mode}`
+          : data.change === "autonomous_policy_initialized"
+            ? `policy initialized (${mode})`
+            : `${data.change === "registry_updated" ? "registry updated" : "policy mutated"}: ${data.changedPaths.slice(0, 4).join(", ")}${data.changedPaths.length > 4 ? ", …" : ""}`;
+      return {
+        ...base,
+        who: data.governance.actor ?? envelope.actor ?? "unknown",
+        what: `${what} [${data.change}] policy ${data.policyHash.slice(0, 12)}`,
+        why: data.governance.rationale ?? null,
+        until: data.governance.reviewBy ?? null,
+        approvalRef: data.governance.approvalRef ?? null,
+      };
+    }
+    case "KillSwitchEngaged":
+    case "KillSwitchReleased":
+    case "RolloutPaused":
+    case "RolloutResumed":
+    case "AutoPauseResumed": {
+      const { governance } = envelope.data as unknown as { governance: OperatorGovernance };
+      return {
+        ...base,
+        who: governance.actor,
+        what: OPERATOR_ACTIONS[envelope.type] as string,
+        why: governance.rationale,
+        until: governance.until ?? null,
+        approvalRef: governance.approvalRef,
+      };
+    }
+    case "AutoPauseTripped": {
+      const data = envelope.data as unknown as AutoPauseTripped;
+      const m = data.metrics;
+      return {
+        ...base,
+        who: "opsledger (auto-pause)",
+        what: `auto-pause tripped: ${data.reasons.join(", ")}`,
+        why: `ambiguity ${m.ambiguityRate.toFixed(2)}, failure ${m.failureRate.toFixed(2)} over ${m.attemptedCount} attempts in ${m.windowExecutionCount} batches`,
+        until: "an operator resumes",
+        approvalRef: null,
+      };
+    }
+    case "IntentAcknowledged": {
+      const data = envelope.data as unknown as IntentAcknowledged;
+      return {
+        ...base,
+        who: data.by,
+        what: `acknowledged ${data.intentId} (${data.outcome}, instance ${data.instance})`,
+        why: data.note ?? null,
+        until: null,
+        approvalRef: null,
+      };
+    }
+    case "DrillRecorded": {
+      const data = envelope.data as unknown as DrillRecorded;
+      return {
+        ...base,
+        who: envelope.actor ?? "opsledger drill",
+        what: `drill ${data.drillId}: ${data.status}`,
+        why: `${data.evidence.filter((c) => c.passed).length}/${data.evidence.length} checks passed`,
+        until: null,
+        approvalRef: null,
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * The governance timeline of a ledger: every policy apply with its change class, kill switch,
+ * pause, auto-pause trip and resume, acknowledgement and drill, in seq order. Verifies as it reads.
+ */
+export async function auditTimeline(store: EventStore, fleetId: string): Promise<TimelineEntry[]> {
+  const entries: TimelineEntry[] = [];
+  await followChain(store, fleetId, null, (envelope, hash) => {
+    const entry = timelineEntry(envelope, hash);
+    if (entry) entries.push(entry);
+    return undefined;
+  });
+  return entries;
+}
