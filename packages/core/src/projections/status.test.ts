@@ -67,22 +67,22 @@ describe("fleet status (reference §6): the JSON paths downstream tools read", (
     });
     expect(a?.rollout?.state).toEqual({ active: false, manualPauseActive: false, autoPauseActive: false, reasonCodes: [] });
     expect(a?.rollout?.autopause).toMatchObject({ enabled: true, active: false, lookbackExecutions: 5, minSampleSize: 3 });
-    expect(a?.safetyGateDecisions.byReason).toEqual({
+    expect(a?.safetyGateDecisions?.byReason).toEqual({
       autonomous_rollout_canary_excluded: 2,
       category_not_allowlisted: 1,
       confidence_below_threshold: 1,
       severity_below_threshold: 1,
     });
-    expect(a?.safetyGateDecisions.byPath.policyGated).toEqual({
+    expect(a?.safetyGateDecisions?.byPath.policyGated).toEqual({
       blockedCount: 3,
       byReason: { category_not_allowlisted: 1, severity_below_threshold: 1, confidence_below_threshold: 1 },
     });
-    expect(a?.safetyGateDecisions.byPath.rolloutGated).toEqual({ blockedCount: 2, byReason: { autonomous_rollout_canary_excluded: 2 } });
-    expect(a?.safetyGateDecisions.suppressionReasonCodes).toEqual([
+    expect(a?.safetyGateDecisions?.byPath.rolloutGated).toEqual({ blockedCount: 2, byReason: { autonomous_rollout_canary_excluded: 2 } });
+    expect(a?.safetyGateDecisions?.suppressionReasonCodes).toEqual([
       "autonomous_suppression_policy_gated",
       "autonomous_suppression_rollout_gated",
     ]);
-    expect(a?.safetyGateDecisions.killSwitchActive).toBe(false);
+    expect(a?.safetyGateDecisions?.killSwitchActive).toBe(false);
     expect(s.loops.map((l) => l.loopId)).toEqual(["loop-a", "loop-b", "loop-c"]);
     expect(s.ledger.seq).toBe(ledger.head()?.seq);
   });
