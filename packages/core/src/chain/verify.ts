@@ -17,6 +17,8 @@ export interface ChainBreak {
   readonly seq: number;
   readonly kind: BreakKind;
   readonly detail: string;
+  /** Where the store holds the record, when it says (`<segment file>:<byte offset>` for the fs store). */
+  readonly location?: string;
 }
 
 /** The result of verifying a log: every break found, never only the first unless asked. */
@@ -48,6 +50,7 @@ export interface VerifyOptions {
 
 interface Opened {
   readonly opened: OpenedLine;
+  readonly location: string | undefined;
 }
 
 // pairs each record with the one after it, so a swapped pair can be told from a gap
@@ -61,7 +64,7 @@ async function* withLookahead<T>(source: AsyncIterable<T>): AsyncGenerator<[T, T
 }
 
 async function* openLines(store: EventStore, streamId: string): AsyncGenerator<Opened> {
-  for await (const record of store.read(streamId)) yield { opened: openSealedLine(record.line) };
+  for await (const record of store.read(streamId)) yield { opened: openSealedLine(record.line), location: record.location };
 }
 
 /**
@@ -75,8 +78,8 @@ async function* openLines(store: EventStore, streamId: string): AsyncGenerator<O
 export async function verifyLog(store: EventStore, streamId: string, options: VerifyOptions = {}): Promise<VerificationReport> {
   const anchor = options.expectHead ?? (await store.head(streamId));
   const breaks: ChainBreak[] = [];
-  const report = (seq: number, kind: BreakKind, detail: string): boolean => {
-    breaks.push({ seq, kind, detail });
+  const report = (seq: number, kind: BreakKind, detail: string, location?: string): boolean => {
+    breaks.push(location === undefined ? { seq, kind, detail } : { seq, kind, detail, location });
     return options.failFast === true;
   };
   const progressEvery = options.progressEvery ?? 10_000;
@@ -89,10 +92,16 @@ export async function verifyLog(store: EventStore, streamId: string, options: Ve
   let hashAtAnchor: string | undefined; // what the log holds at the anchor's seq (records may follow it)
 
   // returns true to stop
+  let previousLocation: string | undefined; // of the last record taken, for breaks reported at the predecessor
   const accept = (item: Opened): boolean => {
-    const { opened } = item;
+    const stop = take(item);
+    previousLocation = item.location;
+    return stop;
+  };
+  const take = (item: Opened): boolean => {
+    const { opened, location } = item;
     if (!opened.ok) {
-      const stop = report(expected, "malformed", opened.reason);
+      const stop = report(expected, "malformed", opened.reason, location);
       expected++;
       linkHash = undefined;
       return stop;
@@ -100,7 +109,12 @@ export async function verifyLog(store: EventStore, streamId: string, options: Ve
     const { envelope, claimedHash, recordBytes } = opened;
     const actualHash = sha256Hex(recordBytes);
     if (actualHash !== claimedHash) {
-      const stop = report(expected, "hash_mismatch", `stored hash ${claimedHash.slice(0, 12)}…, bytes hash to ${actualHash.slice(0, 12)}…`);
+      const stop = report(
+        expected,
+        "hash_mismatch",
+        `stored hash ${claimedHash.slice(0, 12)}…, bytes hash to ${actualHash.slice(0, 12)}…`,
+        location,
+      );
       // the successor committed to the stored hash if only the bytes were touched
       if (expected === anchor?.seq) hashAtAnchor = claimedHash;
       expected++;
@@ -108,7 +122,7 @@ export async function verifyLog(store: EventStore, streamId: string, options: Ve
       return stop;
     }
     if (envelope.seq < expected) {
-      return report(expected, "out_of_order", `expected seq ${expected}, found seq ${envelope.seq} again`);
+      return report(expected, "out_of_order", `expected seq ${expected}, found seq ${envelope.seq} again`, location);
     }
     let stop = false;
     if (envelope.seq > expected) {
@@ -116,20 +130,22 @@ export async function verifyLog(store: EventStore, streamId: string, options: Ve
         expected,
         "gap",
         `seq ${expected}${envelope.seq - 1 > expected ? `..${envelope.seq - 1}` : ""} missing, found seq ${envelope.seq}`,
+        location,
       );
     } else if (linkHash !== undefined && envelope.prevHash !== linkHash) {
       const predecessor = expected - 1;
       stop =
         predecessor === 0
-          ? report(1, "broken_link", "the first record does not start from the genesis hash")
+          ? report(1, "broken_link", "the first record does not start from the genesis hash", location)
           : report(
               predecessor,
               "broken_link",
               `seq ${expected} committed to prevHash ${envelope.prevHash.slice(0, 12)}…, but seq ${predecessor} hashes to ${linkHash.slice(0, 12)}…`,
+              previousLocation,
             );
     }
     if (!stop && envelope.ledger !== streamId) {
-      stop = report(envelope.seq, "broken_link", `record belongs to ledger "${envelope.ledger}", not "${streamId}"`);
+      stop = report(envelope.seq, "broken_link", `record belongs to ledger "${envelope.ledger}", not "${streamId}"`, location);
     }
     expected = envelope.seq + 1;
     linkHash = claimedHash;
@@ -152,7 +168,7 @@ export async function verifyLog(store: EventStore, streamId: string, options: Ve
     const seq = current.opened.ok ? current.opened.envelope.seq : undefined;
     const nextSeq = next?.opened.ok ? next.opened.envelope.seq : undefined;
     if (seq !== undefined && seq > expected && nextSeq === expected) {
-      if (report(expected, "out_of_order", `seq ${seq} stored before seq ${expected}`)) break;
+      if (report(expected, "out_of_order", `seq ${seq} stored before seq ${expected}`, current.location)) break;
       pending = current;
       continue;
     }

@@ -12,6 +12,8 @@ export interface StreamHead {
 export interface StoredRecord {
   readonly seq: number;
   readonly line: string;
+  /** Where the store holds it (`<segment file>:<byte offset>`, `<object key>#<line>`), for reports. */
+  readonly location?: string;
 }
 
 /** An all-or-nothing conditional append. */
