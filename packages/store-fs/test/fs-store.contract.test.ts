@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeEventStoreContract } from "@opsledger/store-contract";
 import { afterAll } from "vitest";
-import { createFsEventStore } from "../src/index.ts";
+import { createFsEventStore, type FsEventStore } from "../src/index.ts";
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -33,5 +33,5 @@ describeEventStoreContract("fs", {
     dirs.push(dir);
     return createFsEventStore({ dir, segmentBytes: 16 * 1024 });
   },
-  tamper: async (store, streamId, seq, edit) => rewriteLine((store as { dir: string }).dir, streamId, seq, edit),
+  tamper: async (store, streamId, seq, edit) => rewriteLine((store as FsEventStore).dir, streamId, seq, edit),
 });
