@@ -132,3 +132,4 @@ export type { AppendRequest, EventStore, ReadOptions, StoredRecord, StreamHead }
 export { createMemoryEventStore } from "./store/memory-store.ts";
 export { MAX_STREAM_ID_LENGTH, parseStreamId } from "./store/stream-id.ts";
 export { type Clock, type IdGenerator, systemClock, ulidGenerator } from "./system.ts";
+export { fleetStateDocument, type LoopResultInput } from "./testing/fixtures.ts";

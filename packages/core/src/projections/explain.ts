@@ -149,6 +149,29 @@ function checksOf(candidate: CandidateDecision, state: FleetState): ExplainCheck
       ...(c.safety.loopCapBlocked ? { reason: "autonomous_max_actions_per_loop_exceeded" } : {}),
     },
   ];
+  const intentId = `${c.candidateId}:${c.recommendedIntent}`;
+  const dispatched = state.intents.get(intentId);
+  const instance = state.instances.get(c.candidateId);
+  const current = dispatched && dispatched.instance === instance?.instance ? dispatched : undefined;
+  const guard =
+    current?.status === "execution_ambiguous"
+      ? "autonomous_retry_guard_ambiguous"
+      : current?.status === "execution_failed"
+        ? "autonomous_retry_guard_failed"
+        : current?.status === "in_flight"
+          ? "dispatch_in_flight"
+          : undefined;
+  checks.push({
+    check: "dispatch history",
+    passed: current === undefined,
+    policy: "an intent instance is auto-dispatched at most once; ambiguous or failed ones wait for an operator",
+    observed: current
+      ? `instance ${current.instance} dispatched ${current.requestedAt} by ${current.requestedBy} (${current.mode}): ${current.status}`
+      : dispatched
+        ? `instance ${instance?.instance ?? 1} not dispatched yet (instance ${dispatched.instance} was: ${dispatched.status})`
+        : "never dispatched",
+    ...(guard ? { reason: guard } : current?.status === "executed" ? { reason: "autonomous_intent_already_dispatched" } : {}),
+  });
   return checks;
 }
 
