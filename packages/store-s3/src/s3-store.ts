@@ -1,0 +1,324 @@
+import { randomUUID } from "node:crypto";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import {
+  type AppendRequest,
+  checkAppendRequest,
+  type EventStore,
+  parseStreamId,
+  type ReadOptions,
+  StoreClosedError,
+  type StoredRecord,
+  StoreIntegrityError,
+  StoreUnavailableError,
+  StreamConflictError,
+  type StreamHead,
+  sealedLineHash,
+} from "@opsledger/core";
+import { isConditionalConflict, isNotFound, isPreconditionFailed, unavailable } from "./s3-errors.ts";
+
+/** Options of `createS3EventStore`. */
+export interface S3EventStoreOptions {
+  /** A constructed client: the adapter never reads credentials or the environment. */
+  readonly client: S3Client;
+  readonly bucket: string;
+  /** Key prefix of this store (`fleets/prod`); letters, digits, `.`, `_`, `-` and `/` between segments. */
+  readonly prefix?: string;
+  /** ListObjectsV2 page size; defaults to 1000 (S3's maximum). */
+  readonly listPageSize?: number;
+  /** Objects fetched at once when reading; defaults to 16. */
+  readonly readConcurrency?: number;
+  /** How often a 409 ConditionalRequestConflict is retried before it is a conflict; defaults to 5. */
+  readonly conflictRetries?: number;
+  /**
+   * Refuse to write unless the bucket enforces conditional writes (probed once, before the first
+   * append). Without enforcement two writers could both "win" the same position.
+   */
+  readonly requireConditionalWrites?: boolean;
+}
+
+/** The S3 store: the port, plus the conditional-write probe. */
+export interface S3EventStore extends EventStore {
+  /** Writes a probe key twice with If-None-Match: * and reports whether the second write was refused. */
+  probeConditionalWrites(): Promise<{ readonly enforced: boolean }>;
+}
+
+const ADAPTER = "s3";
+const DIGITS = 20;
+const SEGMENT = /^\d{20}\.ndjson$/;
+const PREFIX = /^([A-Za-z0-9][A-Za-z0-9._-]*)(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * An event store in S3 (or an S3-compatible service). Each append batch is one object whose key
+ * is `<prefix>/<stream>/<first seq, zero-padded>.ndjson`, written with `If-None-Match: *`, so two
+ * writers racing for one position produce one winner and one `StreamConflictError`.
+ *
+ * Head tracking: the store keeps each stream's last known object and lists only from it
+ * (`StartAfter`), fetching the new last object when the listing moved; `head()` and every append
+ * therefore cost one LIST of the newer keys, never a listing of the whole stream. An append
+ * checks `expectedSeq` against this fresh head before its conditional PUT, which is what keeps a
+ * writer with a stale head from writing past another writer's batch.
+ * @example
+ * const store = createS3EventStore({ client: new S3Client({}), bucket: "audit", prefix: "fleets/prod" });
+ */
+export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
+  const { client, bucket } = options;
+  const rawPrefix = (options.prefix ?? "").replace(/\/+$/, "");
+  if (rawPrefix !== "" && (!PREFIX.test(rawPrefix) || rawPrefix.split("/").some((s) => s === ".." || s === "."))) {
+    throw new StoreUnavailableError(ADAPTER, "open", undefined, {
+      cause: new Error(`invalid key prefix ${JSON.stringify(options.prefix)}`),
+    });
+  }
+  const prefix = rawPrefix === "" ? "" : `${rawPrefix}/`;
+  const pageSize = options.listPageSize ?? 1000;
+  const concurrency = options.readConcurrency ?? 16;
+  const retries = options.conflictRetries ?? 5;
+  const heads = new Map<string, { key: string; head: StreamHead }>();
+  let closed = false;
+  let probe: Promise<{ enforced: boolean }> | undefined;
+
+  const assertOpen = (): void => {
+    if (closed) throw new StoreClosedError(ADAPTER);
+  };
+  const streamPrefix = (streamId: string) => `${prefix}${streamId}/`;
+  const keyOf = (streamId: string, firstSeq: number) => `${streamPrefix(streamId)}${String(firstSeq).padStart(DIGITS, "0")}.ndjson`;
+  const seqOfKey = (key: string) => Number(key.slice(-(DIGITS + ".ndjson".length), -".ndjson".length));
+
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
+  async function* listKeys(streamId: string, startAfter?: string): AsyncGenerator<string> {
+    let token: string | undefined;
+    do {
+      let page: ListObjectsV2CommandOutput;
+      try {
+        page = await client.send(
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: streamPrefix(streamId),
+            MaxKeys: pageSize,
+            ...(token ? { ContinuationToken: token } : startAfter ? { StartAfter: startAfter } : {}),
+          }),
+        );
+      } catch (error) {
+        throw unavailable("list", streamId, error);
+      }
+      for (const object of page.Contents ?? []) {
+        const key = object.Key ?? "";
+        if (SEGMENT.test(key.slice(streamPrefix(streamId).length))) yield key;
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
+  async function getLines(streamId: string, key: string): Promise<string[]> {
+    try {
+      const output = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const text = (await output.Body?.transformToString("utf-8")) ?? "";
+      if (!text.endsWith("\n"))
+        throw new StoreIntegrityError(streamId, seqOfKey(key), key, "the batch object does not end with a complete line");
+      return text.slice(0, -1).split("\n");
+    } catch (error) {
+      if (isNotFound(error)) throw new StoreIntegrityError(streamId, seqOfKey(key), key, "a listed batch object is gone");
+      throw unavailable("read", streamId, error);
+    }
+  }
+
+  async function freshHead(streamId: string): Promise<StreamHead | undefined> {
+    const known = heads.get(streamId);
+    let lastKey: string | undefined;
+    for await (const key of listKeys(streamId, known?.key)) lastKey = key;
+    if (lastKey === undefined) return known?.head;
+    const lines = await getLines(streamId, lastKey);
+    const seq = seqOfKey(lastKey) + lines.length - 1;
+    const hash = sealedLineHash(lines[lines.length - 1] ?? "");
+    if (hash === undefined) throw new StoreIntegrityError(streamId, seq, lastKey, "the last record is not a sealed line");
+    const head = { seq, hash };
+    heads.set(streamId, { key: lastKey, head });
+    return head;
+  }
+
+  async function putIfAbsent(key: string, body: string): Promise<void> {
+    // https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+    await client.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, IfNoneMatch: "*", ContentType: "application/x-ndjson" }),
+    );
+  }
+
+  const store: S3EventStore = {
+    async append(request: AppendRequest): Promise<StreamHead> {
+      assertOpen();
+      checkAppendRequest(request);
+      const { streamId, expectedSeq, records } = request;
+      if (options.requireConditionalWrites) {
+        const { enforced } = await store.probeConditionalWrites();
+        if (!enforced) {
+          throw new StoreUnavailableError(ADAPTER, "append", streamId, {
+            cause: new Error(`bucket ${bucket} does not enforce conditional writes (If-None-Match): refusing to write`),
+          });
+        }
+      }
+      const head = await freshHead(streamId);
+      if ((head?.seq ?? 0) !== expectedSeq) throw new StreamConflictError(streamId, expectedSeq, head?.seq ?? 0);
+      const key = keyOf(streamId, expectedSeq + 1);
+      const body = `${records.map((r) => r.line).join("\n")}\n`;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await putIfAbsent(key, body);
+          break;
+        } catch (error) {
+          if (isPreconditionFailed(error)) throw new StreamConflictError(streamId, expectedSeq, undefined, { cause: error });
+          if (isConditionalConflict(error)) {
+            if (attempt >= retries) throw new StreamConflictError(streamId, expectedSeq, undefined, { cause: error });
+            // jittered backoff: the racing writer's PUT settles, then ours wins or gets its 412
+            await sleep(2 ** attempt * 10 * (0.5 + Math.random()));
+            continue;
+          }
+          throw unavailable("append", streamId, error);
+        }
+      }
+      const last = records[records.length - 1] as (typeof records)[0];
+      const newHead = { seq: last.seq, hash: last.hash };
+      heads.set(streamId, { key, head: newHead });
+      return newHead;
+    },
+
+    async *read(streamId: string, readOptions?: ReadOptions): AsyncIterable<StoredRecord> {
+      assertOpen();
+      parseStreamId(streamId);
+      const fromSeq = readOptions?.fromSeq ?? 1;
+      // Readers catching up (a ledger's refresh) ask from just after a batch they already hold,
+      // which is exactly a key: list from there instead of from the start of the stream.
+      let keys = listKeys(streamId);
+      let expected = 1;
+      if (fromSeq > 1) {
+        const tail = listKeys(streamId, keyOf(streamId, fromSeq - 1));
+        const first = await tail.next();
+        if (first.done) {
+          const known = heads.get(streamId)?.head.seq ?? Number.POSITIVE_INFINITY;
+          if (fromSeq > known) return; // nothing at or after fromSeq
+        } else if (seqOfKey(first.value) === fromSeq) {
+          expected = fromSeq;
+          keys = (async function* () {
+            yield first.value;
+            yield* tail;
+          })();
+        }
+      }
+      // keys stream in, objects are fetched ahead with bounded parallelism, records leave in order
+      const window: { key: string; lines: Promise<string[]> }[] = [];
+      let previousKey: string | undefined;
+      const fill = async (): Promise<boolean> => {
+        const next = await keys.next();
+        if (next.done) return false;
+        const key = next.value;
+        const lines = getLines(streamId, key);
+        lines.catch(() => undefined); // surfaced when its turn comes
+        window.push({ key, lines });
+        return true;
+      };
+      let more = true;
+      while (more && window.length < concurrency) more = await fill();
+      while (window.length > 0) {
+        const { key, lines } = window.shift() as (typeof window)[0];
+        if (more) more = await fill();
+        const firstSeq = seqOfKey(key);
+        if (firstSeq !== expected) {
+          const what =
+            firstSeq > expected ? `seq ${expected}..${firstSeq - 1} are missing` : `it overlaps ${previousKey ?? "the previous object"}`;
+          throw new StoreIntegrityError(streamId, expected, key, `batch object starts at seq ${firstSeq}: ${what}`);
+        }
+        const nextKey = window[0]?.key;
+        if (nextKey !== undefined && seqOfKey(nextKey) <= fromSeq) {
+          // this batch ends before fromSeq; its size is known from the next key without reading it
+          expected = seqOfKey(nextKey);
+          previousKey = key;
+          continue;
+        }
+        const batch = await lines;
+        for (const [index, line] of batch.entries()) {
+          assertOpen();
+          const seq = firstSeq + index;
+          if (seq >= fromSeq) yield { seq, line, location: `${key}#${index + 1}` };
+        }
+        expected = firstSeq + batch.length;
+        previousKey = key;
+      }
+    },
+
+    async head(streamId: string): Promise<StreamHead | undefined> {
+      assertOpen();
+      parseStreamId(streamId);
+      return freshHead(streamId);
+    },
+
+    async *listStreams(): AsyncIterable<string> {
+      assertOpen();
+      let token: string | undefined;
+      const ids: string[] = [];
+      do {
+        let page: ListObjectsV2CommandOutput;
+        try {
+          page = await client.send(
+            new ListObjectsV2Command({
+              Bucket: bucket,
+              Prefix: prefix,
+              Delimiter: "/",
+              MaxKeys: pageSize,
+              ...(token ? { ContinuationToken: token } : {}),
+            }),
+          );
+        } catch (error) {
+          throw unavailable("listStreams", undefined, error);
+        }
+        for (const common of page.CommonPrefixes ?? []) {
+          const id = (common.Prefix ?? "").slice(prefix.length, -1);
+          try {
+            parseStreamId(id);
+            ids.push(id);
+          } catch {
+            // not a stream of ours (the probe key's folder, foreign objects)
+          }
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      yield* ids.sort();
+    },
+
+    probeConditionalWrites() {
+      probe ??= (async () => {
+        const key = `${prefix}.opsledger-probe/${randomUUID()}`;
+        try {
+          await putIfAbsent(key, "probe\n");
+          try {
+            await putIfAbsent(key, "probe\n");
+            return { enforced: false };
+          } catch (error) {
+            if (isPreconditionFailed(error) || isConditionalConflict(error)) return { enforced: true };
+            throw unavailable("probe", undefined, error);
+          }
+        } catch (error) {
+          throw unavailable("probe", undefined, error);
+        } finally {
+          await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
+        }
+      })();
+      probe.catch(() => {
+        probe = undefined; // a failed probe is retried next time
+      });
+      return probe;
+    },
+
+    async close(): Promise<void> {
+      closed = true; // the client belongs to the caller, who destroys it
+    },
+  };
+  return store;
+}
