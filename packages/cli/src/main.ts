@@ -180,7 +180,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.stdout.write(`${JSON.stringify({ ok: false, error: message, ...(issues.length ? { errors: issues } : {}) }, null, 2)}\n`);
     }
     io.stderr.write(`opsledger ${name}: ${message}\n`);
-    if (error instanceof RefusedError) for (const issue of error.issues) io.stderr.write(`  - ${issue.path}: ${issue.message}\n`);
+    if (error instanceof RefusedError) {
+      for (const issue of error.issues)
+        io.stderr.write(`  - ${issue.message.startsWith(issue.path) ? issue.message : `${issue.path}: ${issue.message}`}\n`);
+    }
     if (error instanceof UsageError) io.stderr.write(`usage: opsledger ${command.usage}\n`);
     if (!(error instanceof UsageError || error instanceof RefusedError || isOpsledgerError(error)) && io.env["OPSLEDGER_DEBUG"]) {
       io.stderr.write(`${(error as Error).stack}\n`);
