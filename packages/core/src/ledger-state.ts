@@ -21,7 +21,7 @@ export const initialLedgerState = (fleetId: string): LedgerState => ({
   headHash: null,
   createdAt: null,
   lastEventAt: null,
-  fleet: initialFleetState,
+  fleet: initialFleetState(),
 });
 
 /** Folds one verified event into the state. Pure: same state and event, same result. */

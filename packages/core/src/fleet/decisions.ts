@@ -35,7 +35,7 @@ function firstDifference(recorded: unknown, replayed: unknown, path = ""): strin
  * @throws {ChainIntegrityError} when the chain itself does not verify (run `verifyLog` first).
  */
 export async function verifyDecisions(store: EventStore, fleetId: string): Promise<DecisionReport> {
-  let state: FleetState = initialFleetState;
+  let state: FleetState = initialFleetState();
   let checked = 0;
   const breaks: ChainBreak[] = [];
   await followChain(store, fleetId, null, (envelope) => {

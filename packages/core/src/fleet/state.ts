@@ -152,7 +152,8 @@ export function idempotencyKey(parts: readonly string[]): string {
 
 const NO_LATCH: OperatorLatch = { active: false, at: null, seq: null, governance: null };
 
-export const initialFleetState: FleetState = {
+/** A fresh, empty fleet state (its maps are owned by the fold that starts from it). */
+export const initialFleetState = (): FleetState => ({
   policy: null,
   killSwitch: NO_LATCH,
   rolloutPause: NO_LATCH,
@@ -168,7 +169,7 @@ export const initialFleetState: FleetState = {
   lastAutonomousBatch: null,
   outcomeTotals: { autonomous: emptyTotals(), manual: emptyTotals() },
   drills: new Map(),
-};
+});
 
 function emptyTotals(): OutcomeTotals {
   return { batches: 0, attempted: 0, executed: 0, ambiguous: 0, failed: 0 };
@@ -188,6 +189,11 @@ export function observedCandidateIds(observation: FleetObserved): string[] {
   return ids;
 }
 
+// The maps of a fleet state belong to the fold: evolve updates them in place, so a dispatch event
+// costs O(1) whatever the fleet's size. A state is therefore superseded by the one evolve returns;
+// never evolve the same state twice (replay, the ledger and verifyDecisions all fold forward).
+const owned = <K, V>(map: ReadonlyMap<K, V>): Map<K, V> => map as Map<K, V>;
+
 const latch = (envelope: Envelope, active: boolean): OperatorLatch => ({
   active,
   at: envelope.at,
@@ -196,8 +202,8 @@ const latch = (envelope: Envelope, active: boolean): OperatorLatch => ({
 });
 
 /**
- * Folds one event into the fleet state. Pure: it never mutates its input (maps are copied when
- * they change), so the same log always folds to the same state.
+ * Folds one event into the fleet state: the same log always folds to the same state. The state's
+ * maps are updated in place (see `owned`), so memory and time per event stay constant.
  */
 export function evolveFleet(state: FleetState, envelope: Envelope): FleetState {
   switch (envelope.type) {
@@ -225,7 +231,7 @@ export function evolveFleet(state: FleetState, envelope: Envelope): FleetState {
     case "FleetObserved": {
       const data = envelope.data as unknown as FleetObserved;
       const active = new Set(observedCandidateIds(data));
-      const instances = new Map(state.instances);
+      const instances = owned(state.instances);
       const openedBy = data.traceId ?? `seq-${envelope.seq}`;
       for (const [candidateId, current] of state.instances) {
         if (current.open && !active.has(candidateId)) instances.set(candidateId, { ...current, open: false });
@@ -238,7 +244,7 @@ export function evolveFleet(state: FleetState, envelope: Envelope): FleetState {
     }
     case "PolicyEvaluated": {
       const data = envelope.data as unknown as PolicyEvaluated;
-      const lastUnsuppressedAt = new Map(state.lastUnsuppressedAt);
+      const lastUnsuppressedAt = owned(state.lastUnsuppressedAt);
       for (const candidate of data.candidates) if (!candidate.suppressed) lastUnsuppressedAt.set(candidate.candidateId, envelope.at);
       return { ...state, evaluation: { seq: envelope.seq, at: envelope.at, data }, lastUnsuppressedAt };
     }
@@ -262,7 +268,7 @@ export function evolveFleet(state: FleetState, envelope: Envelope): FleetState {
       const candidateId = record?.candidateId ?? data.intentId.slice(0, data.intentId.lastIndexOf(":"));
       const current = state.instances.get(candidateId);
       // the operator closed this instance: the next one is a fresh intent (new key, no guard)
-      const instances = new Map(state.instances);
+      const instances = owned(state.instances);
       instances.set(candidateId, {
         instance: Math.max(current?.instance ?? 0, data.instance) + 1,
         open: current?.open ?? false,
@@ -272,7 +278,7 @@ export function evolveFleet(state: FleetState, envelope: Envelope): FleetState {
     }
     case "DrillRecorded": {
       const data = envelope.data as unknown as DrillRecorded;
-      const drills = new Map(state.drills);
+      const drills = owned(state.drills);
       drills.set(data.drillId, { status: data.status, completedAt: data.completedAt, seq: envelope.seq });
       return { ...state, drills };
     }
@@ -282,8 +288,8 @@ export function evolveFleet(state: FleetState, envelope: Envelope): FleetState {
 }
 
 function requested(state: FleetState, envelope: Envelope, data: DispatchRequested): FleetState {
-  const intents = new Map(state.intents);
-  const lastDispatchedAt = data.mode === "autonomous" && data.intents.length > 0 ? new Map(state.lastDispatchedAt) : state.lastDispatchedAt;
+  const intents = owned(state.intents);
+  const lastDispatchedAt = owned(state.lastDispatchedAt);
   for (const planned of data.intents) {
     intents.set(planned.intentId, {
       intentId: planned.intentId,
@@ -299,7 +305,7 @@ function requested(state: FleetState, envelope: Envelope, data: DispatchRequeste
       outcome: null,
     });
     // the autonomous cooldown starts at dispatch (the reference started it at classification)
-    if (data.mode === "autonomous") (lastDispatchedAt as Map<string, string>).set(planned.candidateId, envelope.at);
+    if (data.mode === "autonomous") lastDispatchedAt.set(planned.candidateId, envelope.at);
   }
   const batch: BatchRecord = {
     batchId: data.batchId,
@@ -311,7 +317,7 @@ function requested(state: FleetState, envelope: Envelope, data: DispatchRequeste
     intents: data.intents.map((i) => ({ intentId: i.intentId, transport: i.transport })),
     results: [],
   };
-  const openBatches = new Map(state.openBatches);
+  const openBatches = owned(state.openBatches);
   if (data.intents.length > 0) openBatches.set(data.batchId, batch);
   const totals = state.outcomeTotals[data.mode];
   return {
@@ -331,7 +337,7 @@ function requested(state: FleetState, envelope: Envelope, data: DispatchRequeste
 function completed(state: FleetState, envelope: Envelope, data: DispatchCompleted): FleetState {
   const batch = state.openBatches.get(data.batchId);
   const record = state.intents.get(data.intentId);
-  const intents = new Map(state.intents);
+  const intents = owned(state.intents);
   if (record && record.batchId === data.batchId) {
     intents.set(data.intentId, {
       ...record,
@@ -346,7 +352,7 @@ function completed(state: FleetState, envelope: Envelope, data: DispatchComplete
   ];
   const done = results.length >= batch.intents.length;
   const updated: BatchRecord = { ...batch, results, completedAt: done ? envelope.at : null };
-  const openBatches = new Map(state.openBatches);
+  const openBatches = owned(state.openBatches);
   if (done) openBatches.delete(data.batchId);
   else openBatches.set(data.batchId, updated);
   const totals = state.outcomeTotals[batch.mode];
