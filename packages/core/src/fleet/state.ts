@@ -233,11 +233,16 @@ export function evolveFleet(state: FleetState, envelope: Envelope): FleetState {
       const active = new Set(observedCandidateIds(data));
       const instances = owned(state.instances);
       const openedBy = data.traceId ?? `seq-${envelope.seq}`;
-      for (const [candidateId, current] of state.instances) {
-        if (current.open && !active.has(candidateId)) instances.set(candidateId, { ...current, open: false });
+      // only a loop that was observed can be seen healthy: its other candidates' instances close
+      for (const result of data.results) {
+        for (const category of ["reconcile_failed", "health_critical", "health_degraded"]) {
+          const candidateId = `${result.loopId}:${category}`;
+          const current = instances.get(candidateId);
+          if (current?.open && !active.has(candidateId)) instances.set(candidateId, { ...current, open: false });
+        }
       }
       for (const candidateId of active) {
-        const current = state.instances.get(candidateId);
+        const current = instances.get(candidateId);
         if (!current?.open) instances.set(candidateId, { instance: (current?.instance ?? 0) + 1, open: true, openedBy });
       }
       return { ...state, observation: { seq: envelope.seq, at: envelope.at, data }, instances };
