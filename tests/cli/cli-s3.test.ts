@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type S3rverHarness, startS3rver } from "../../packages/store-s3/test/s3rver-harness.ts";
+import { type S3rverHarness, startS3rver } from "../s3/s3rver-harness.mjs";
 import { fixtures, opsledger } from "./run.ts";
 
 let s3: S3rverHarness;

@@ -6,7 +6,7 @@ import { type EventStore, fleetStateDocument, openLedger, verifyLog } from "@ops
 import { createFsEventStore } from "@opsledger/store-fs";
 import { createS3EventStore } from "@opsledger/store-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type S3rverHarness, startS3rver } from "../../packages/store-s3/test/s3rver-harness.ts";
+import { type S3rverHarness, startS3rver } from "./s3rver-harness.mjs";
 
 let s3: S3rverHarness;
 beforeAll(async () => {

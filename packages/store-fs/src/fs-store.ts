@@ -38,6 +38,10 @@ export interface FsEventStoreOptions {
   readonly segmentBytes?: number;
   /** How long an append waits for another process's lock before failing; defaults to 10 s. */
   readonly lockTimeoutMs?: number;
+  /** How long a writer keeps the stream's lock waiting for its next append; defaults to 5 ms. */
+  readonly lingerMs?: number;
+  /** The longest a writer holds the lock while appends keep coming; defaults to 100 ms. */
+  readonly maxHoldMs?: number;
   /** Called for every torn tail repaired; the store also keeps them in `recoveries`. */
   readonly onRecovery?: (event: RecoveryEvent) => void;
 }
@@ -72,6 +76,8 @@ interface Writer {
   flushing: Promise<void> | undefined;
   tail: Tail | undefined;
   handle: { name: string; file: FileHandle } | undefined;
+  /** Set while the flusher lingers for more appends. */
+  wake: (() => void) | undefined;
 }
 
 async function syncDir(path: string): Promise<void> {
@@ -98,6 +104,8 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
   const root = options.dir;
   const segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
   const lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
+  const lingerMs = options.lingerMs ?? 5;
+  const maxHoldMs = options.maxHoldMs ?? 100;
   const writers = new Map<string, Writer>();
   const recoveries: RecoveryEvent[] = [];
   let closed = false;
@@ -183,7 +191,7 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
   function writerOf(streamId: string): Writer {
     let writer = writers.get(streamId);
     if (!writer) {
-      writer = { streamId, dir: join(root, streamId), queue: [], flushing: undefined, tail: undefined, handle: undefined };
+      writer = { streamId, dir: join(root, streamId), queue: [], flushing: undefined, tail: undefined, handle: undefined, wake: undefined };
       writers.set(streamId, writer);
     }
     return writer;
@@ -200,11 +208,17 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
   }
 
   // one group commit: every queued append checked in order against the head, written, one sync per segment
-  async function commit(writer: Writer, batch: Pending[]): Promise<void> {
-    const created = await mkdir(writer.dir, { recursive: true });
-    if (created !== undefined) await syncDir(root);
-    let tail = await readTail(writer.streamId, writer.dir, writer.tail, true);
-    writer.tail = tail;
+  async function commit(writer: Writer, batch: Pending[], trusted: boolean): Promise<void> {
+    let tail: Tail;
+    if (trusted && writer.tail) {
+      // we have held the lock since our last commit: nobody else wrote
+      tail = writer.tail;
+    } else {
+      const created = await mkdir(writer.dir, { recursive: true });
+      if (created !== undefined) await syncDir(root);
+      tail = await readTail(writer.streamId, writer.dir, writer.tail, true);
+      writer.tail = tail;
+    }
     let running = tail.head;
     const accepted: { pending: Pending; head: StreamHead }[] = [];
     // groups of lines by segment, in order
@@ -268,18 +282,53 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
 
   const seqOf = (name: string): number => Number(name.slice(0, 20));
 
+  // Holds the stream's lock while appends keep coming (up to `maxHoldMs`, lingering `lingerMs` for the
+  // next one): a busy writer pays for the lock and the tail check once per hold, not per append,
+  // and other processes still get their turn at least every `maxHoldMs`.
   async function flush(writer: Writer): Promise<void> {
     while (writer.queue.length > 0) {
-      const batch = writer.queue.splice(0);
       try {
-        await withLock(join(writer.dir, "..", `${writer.streamId}.lock`), writer.streamId, lockTimeoutMs, () => commit(writer, batch));
+        await withLock(join(root, `${writer.streamId}.lock`), writer.streamId, lockTimeoutMs, async () => {
+          const since = Date.now();
+          let trusted = false; // the first commit under a fresh lock re-reads the tail from disk
+          for (;;) {
+            const batch = writer.queue.splice(0);
+            try {
+              await commit(writer, batch, trusted);
+            } catch (error) {
+              writer.tail = undefined;
+              const failure = isOpsledgerError(error)
+                ? error
+                : new StoreUnavailableError(ADAPTER, "append", writer.streamId, { cause: error });
+              for (const pending of batch) pending.reject(failure);
+              return;
+            }
+            trusted = writer.tail !== undefined;
+            if (Date.now() - since >= maxHoldMs) return;
+            if (writer.queue.length === 0) await arrival(writer, lingerMs);
+            if (writer.queue.length === 0) return;
+          }
+        });
       } catch (error) {
+        // the lock itself failed (timeout, permissions): everything queued fails with it
         writer.tail = undefined;
-        const failure = isOpsledgerError(error) ? error : new StoreUnavailableError(ADAPTER, "append", writer.streamId, { cause: error });
-        for (const pending of batch) pending.reject(failure);
+        for (const pending of writer.queue.splice(0)) pending.reject(error);
       }
     }
     writer.flushing = undefined;
+  }
+
+  // resolves when an append arrives for this writer, or after `ms`
+  function arrival(writer: Writer, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        writer.wake = undefined;
+        resolve();
+      }
+      writer.wake = done;
+    });
   }
 
   const store: FsEventStore = {
@@ -292,6 +341,7 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
       await ensureRoot().catch((error) => fail("append", request.streamId, error));
       const writer = writerOf(request.streamId);
       const result = new Promise<StreamHead>((resolve, reject) => writer.queue.push({ request, resolve, reject }));
+      writer.wake?.();
       writer.flushing ??= flush(writer);
       return result;
     },
@@ -382,6 +432,7 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      for (const writer of writers.values()) writer.wake?.();
       await Promise.all([...writers.values()].map((w) => w.flushing));
       await Promise.all([...writers.values()].map((w) => w.handle?.file.close().catch(() => undefined)));
     },

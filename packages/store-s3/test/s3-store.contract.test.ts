@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { describeEventStoreContract } from "@opsledger/store-contract";
 import { afterAll, beforeAll } from "vitest";
+import { type S3rverHarness, startS3rver } from "../../../tests/s3/s3rver-harness.mjs";
 import { createS3EventStore } from "../src/index.ts";
-import { type S3rverHarness, startS3rver } from "./s3rver-harness.ts";
 
 let s3: S3rverHarness;
 beforeAll(async () => {

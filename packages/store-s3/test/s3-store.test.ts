@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { fleetStateDocument, isOpsledgerError, openLedger, verifyLog } from "@opsledger/core";
 import { makeRecords } from "@opsledger/store-contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type S3rverHarness, startS3rver } from "../../../tests/s3/s3rver-harness.mjs";
 import { createS3EventStore } from "../src/index.ts";
-import { type S3rverHarness, startS3rver } from "./s3rver-harness.ts";
 
 let s3: S3rverHarness;
 let plain: S3rverHarness;

@@ -1,0 +1,85 @@
+// Verified replay from the fs (or S3) store into fleet status, beside a loop that only parses and
+// hashes the same lines. Usage: replay.mjs <events> [fs|s3]
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { fleetStatus, replay, sealedLineHash } from "@opsledger/core";
+import { createFsEventStore } from "@opsledger/store-fs";
+import { fill, measure, peakRssMb, remove, report, tempDir } from "../lib.mjs";
+
+const events = Number(process.argv[2]);
+const backend = process.argv[3] ?? "fs";
+const dir = await tempDir("replay");
+const fs = createFsEventStore({ dir });
+await fill(fs, "fleet", events, { loops: 1000 });
+
+let store = fs;
+let s3;
+if (backend === "s3") {
+  const { startS3rver } = await import("../../tests/s3/s3rver-harness.mjs");
+  const { createS3EventStore } = await import("@opsledger/store-s3");
+  s3 = await startS3rver();
+  store = createS3EventStore({ client: s3.client(), bucket: s3.bucket, prefix: "bench", readConcurrency: 16 });
+  // batches of 100 records per object, as a ledger appending decisions in groups would leave them
+  let head = 0;
+  let batch = [];
+  for await (const record of fs.read("fleet")) {
+    batch.push({ seq: record.seq, hash: sealedLineHash(record.line), line: record.line });
+    if (batch.length === 100) {
+      await store.append({ streamId: "fleet", expectedSeq: head, records: batch });
+      head += batch.length;
+      batch = [];
+    }
+  }
+  if (batch.length) await store.append({ streamId: "fleet", expectedSeq: head, records: batch });
+}
+
+// the 1M-event row runs once without warm-up, to stay inside the bench's time budget
+const plan = events >= 1_000_000 ? { runs: 1, warmup: false } : { runs: 3 };
+const replayRate = await measure(async () => {
+  const started = performance.now();
+  const state = await replay(store, "fleet");
+  fleetStatus(state, new Date("2026-03-02T00:00:00Z"));
+  if (state.seq !== events) throw new Error(`replayed ${state.seq} of ${events}`);
+  return events / ((performance.now() - started) / 1000);
+}, plan);
+const rss = peakRssMb();
+
+// the physical limit: JSON.parse and SHA-256 of the same lines, nothing else
+const baseline = await measure(async () => {
+  const started = performance.now();
+  let n = 0;
+  const names = (await readdir(join(dir, "fleet"))).filter((name) => name.endsWith(".ndjson")).sort();
+  for (const name of names) {
+    for await (const line of lines(join(dir, "fleet", name))) {
+      JSON.parse(line);
+      createHash("sha256").update(line.slice(84, -1)).digest("hex");
+      n++;
+    }
+  }
+  return n / ((performance.now() - started) / 1000);
+}, plan);
+
+let fsRate;
+if (backend === "s3") {
+  fsRate = await measure(async () => {
+    const started = performance.now();
+    await replay(fs, "fleet");
+    return events / ((performance.now() - started) / 1000);
+  });
+  await s3.stop();
+}
+await fs.close();
+await remove(dir);
+report({ value: replayRate, unit: "events/s", baseline: backend === "s3" ? fsRate : baseline, peakRssMb: rss });
+
+// lines of a file in 1 MiB chunks, the way the store reads segments
+async function* lines(path) {
+  let carry = "";
+  for await (const chunk of createReadStream(path, { encoding: "utf8", highWaterMark: 1 << 20 })) {
+    const parts = (carry + chunk).split("\n");
+    carry = parts.pop();
+    yield* parts;
+  }
+}
