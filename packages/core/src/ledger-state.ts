@@ -24,14 +24,16 @@ export const initialLedgerState = (fleetId: string): LedgerState => ({
   fleet: initialFleetState(),
 });
 
-/** Folds one verified event into the state. Pure: same state and event, same result. */
+/**
+ * Folds one verified event into the state: the same log always folds to the same state. The
+ * state is updated in place (the fold owns it, see `evolveFleet`), so folding costs no copies.
+ */
 export function evolve(state: LedgerState, envelope: Envelope, hash: string): LedgerState {
-  return {
-    ...state,
-    seq: envelope.seq,
-    headHash: hash,
-    lastEventAt: envelope.at,
-    createdAt: envelope.type === "LedgerCreated" ? envelope.at : state.createdAt,
-    fleet: evolveFleet(state.fleet, envelope),
-  };
+  const next = state as { -readonly [K in keyof LedgerState]: LedgerState[K] };
+  next.seq = envelope.seq;
+  next.headHash = hash;
+  next.lastEventAt = envelope.at;
+  if (envelope.type === "LedgerCreated") next.createdAt = envelope.at;
+  next.fleet = evolveFleet(state.fleet, envelope);
+  return next;
 }

@@ -17,7 +17,7 @@ import {
   sealedLineHash,
 } from "@opsledger/core";
 import { withLock } from "./lock.ts";
-import { listSegments, readSegmentLines, segmentName } from "./segments.ts";
+import { listSegments, readSegmentChunks, readSegmentLines, segmentName } from "./segments.ts";
 
 const ADAPTER = "fs";
 
@@ -377,12 +377,15 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
         const isLast = index === segments.length - 1;
         let seq = segment.firstSeq;
         let tornAt: number | undefined;
-        for await (const { line, offset } of readSegmentLines(join(dir, segment.name), 0, (at) => {
+        for await (const lines of readSegmentChunks(join(dir, segment.name), 0, (at) => {
           tornAt = at;
         })) {
           assertOpen();
-          if (seq >= fromSeq) yield { seq, line, location: `${streamId}/${segment.name}:${offset}` };
-          seq++;
+          // a chunk of lines at a time: one await per chunk, not per record
+          for (const { line, offset } of lines) {
+            if (seq >= fromSeq) yield { seq, line, location: `${streamId}/${segment.name}:${offset}` };
+            seq++;
+          }
         }
         // a torn last line of the last segment is a write in progress (or awaiting recovery): not yet a record
         if (tornAt !== undefined && !isLast) {

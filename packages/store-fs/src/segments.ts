@@ -34,14 +34,15 @@ export interface SegmentLine {
 const CHUNK = 1 << 20;
 
 /**
- * Streams the complete lines of a segment file in chunks (never the whole file in memory), from
- * byte `start`. A last line without its newline is reported through `onTornTail`, not yielded.
+ * Streams the complete lines of a segment file in 1 MiB chunks (never the whole file in memory),
+ * from byte `start`, a chunk's worth of lines at a time. A last line without its newline is
+ * reported through `onTornTail`, not yielded.
  */
-export async function* readSegmentLines(
+export async function* readSegmentChunks(
   path: string,
   start = 0,
   onTornTail?: (offset: number, bytes: number) => void,
-): AsyncGenerator<SegmentLine> {
+): AsyncGenerator<SegmentLine[]> {
   const handle = await open(path, "r");
   try {
     const buffer = Buffer.allocUnsafe(CHUNK);
@@ -57,13 +58,15 @@ export async function* readSegmentLines(
         chunk = Buffer.concat([carry, chunk]);
         carry = null;
       }
+      const lines: SegmentLine[] = [];
       let lineStart = 0;
       for (;;) {
         const newline = chunk.indexOf(10, lineStart);
         if (newline === -1) break;
-        yield { line: chunk.toString("utf8", lineStart, newline), offset: carryOffset + lineStart };
+        lines.push({ line: chunk.toString("utf8", lineStart, newline), offset: carryOffset + lineStart });
         lineStart = newline + 1;
       }
+      if (lines.length > 0) yield lines;
       if (lineStart < chunk.length) {
         carry = Buffer.from(chunk.subarray(lineStart));
         carryOffset += lineStart;
@@ -75,6 +78,15 @@ export async function* readSegmentLines(
   } finally {
     await handle.close();
   }
+}
+
+/** The complete lines of a segment one by one (see `readSegmentChunks`). */
+export async function* readSegmentLines(
+  path: string,
+  start = 0,
+  onTornTail?: (offset: number, bytes: number) => void,
+): AsyncGenerator<SegmentLine> {
+  for await (const lines of readSegmentChunks(path, start, onTornTail)) yield* lines;
 }
 
 /** Joins a stream directory with a segment name. */

@@ -193,6 +193,9 @@ export function observedCandidateIds(observation: FleetObserved): string[] {
 // costs O(1) whatever the fleet's size. A state is therefore superseded by the one evolve returns;
 // never evolve the same state twice (replay, the ledger and verifyDecisions all fold forward).
 const owned = <K, V>(map: ReadonlyMap<K, V>): Map<K, V> => map as Map<K, V>;
+// the same ownership for the state object itself: an event updates its fields in place
+const update = (state: FleetState, changes: Partial<FleetState>): FleetState =>
+  Object.assign(state as { -readonly [K in keyof FleetState]: FleetState[K] }, changes);
 
 const latch = (envelope: Envelope, active: boolean): OperatorLatch => ({
   active,
@@ -218,16 +221,16 @@ export function evolveFleet(state: FleetState, envelope: Envelope): FleetState {
         governance: data.governance,
         actor: envelope.actor,
       };
-      return { ...state, policy };
+      return update(state, { policy });
     }
     case "KillSwitchEngaged":
-      return { ...state, killSwitch: latch(envelope, true) };
+      return update(state, { killSwitch: latch(envelope, true) });
     case "KillSwitchReleased":
-      return { ...state, killSwitch: latch(envelope, false) };
+      return update(state, { killSwitch: latch(envelope, false) });
     case "RolloutPaused":
-      return { ...state, rolloutPause: latch(envelope, true) };
+      return update(state, { rolloutPause: latch(envelope, true) });
     case "RolloutResumed":
-      return { ...state, rolloutPause: latch(envelope, false) };
+      return update(state, { rolloutPause: latch(envelope, false) });
     case "FleetObserved": {
       const data = envelope.data as unknown as FleetObserved;
       const active = new Set(observedCandidateIds(data));
@@ -245,24 +248,23 @@ export function evolveFleet(state: FleetState, envelope: Envelope): FleetState {
         const current = instances.get(candidateId);
         if (!current?.open) instances.set(candidateId, { instance: (current?.instance ?? 0) + 1, open: true, openedBy });
       }
-      return { ...state, observation: { seq: envelope.seq, at: envelope.at, data }, instances };
+      return update(state, { observation: { seq: envelope.seq, at: envelope.at, data }, instances });
     }
     case "PolicyEvaluated": {
       const data = envelope.data as unknown as PolicyEvaluated;
       const lastUnsuppressedAt = owned(state.lastUnsuppressedAt);
       for (const candidate of data.candidates) if (!candidate.suppressed) lastUnsuppressedAt.set(candidate.candidateId, envelope.at);
-      return { ...state, evaluation: { seq: envelope.seq, at: envelope.at, data }, lastUnsuppressedAt };
+      return update(state, { evaluation: { seq: envelope.seq, at: envelope.at, data }, lastUnsuppressedAt });
     }
     case "AutoPauseTripped": {
       const data = envelope.data as unknown as AutoPauseTripped;
-      return {
-        ...state,
+      return update(state, {
         autoPause: { ...state.autoPause, latch: { seq: envelope.seq, at: envelope.at, reasons: data.reasons, metrics: data.metrics } },
-      };
+      });
     }
     case "AutoPauseResumed":
       // the batches that tripped the latch must not trip it again right away
-      return { ...state, autoPause: { window: [], latch: null } };
+      return update(state, { autoPause: { window: [], latch: null } });
     case "DispatchRequested":
       return requested(state, envelope, envelope.data as unknown as DispatchRequested);
     case "DispatchCompleted":
@@ -279,13 +281,13 @@ export function evolveFleet(state: FleetState, envelope: Envelope): FleetState {
         open: current?.open ?? false,
         openedBy: `ack-${envelope.seq}`,
       });
-      return { ...state, instances };
+      return update(state, { instances });
     }
     case "DrillRecorded": {
       const data = envelope.data as unknown as DrillRecorded;
       const drills = owned(state.drills);
       drills.set(data.drillId, { status: data.status, completedAt: data.completedAt, seq: envelope.seq });
-      return { ...state, drills };
+      return update(state, { drills });
     }
     default:
       return state;
@@ -325,8 +327,7 @@ function requested(state: FleetState, envelope: Envelope, data: DispatchRequeste
   const openBatches = owned(state.openBatches);
   if (data.intents.length > 0) openBatches.set(data.batchId, batch);
   const totals = state.outcomeTotals[data.mode];
-  return {
-    ...state,
+  return update(state, {
     intents,
     lastDispatchedAt,
     openBatches,
@@ -336,7 +337,7 @@ function requested(state: FleetState, envelope: Envelope, data: DispatchRequeste
       ...state.outcomeTotals,
       [data.mode]: { ...totals, batches: totals.batches + 1, attempted: totals.attempted + data.intents.length },
     },
-  };
+  });
 }
 
 function completed(state: FleetState, envelope: Envelope, data: DispatchCompleted): FleetState {
@@ -350,7 +351,7 @@ function completed(state: FleetState, envelope: Envelope, data: DispatchComplete
       outcome: { reasonCode: data.reasonCode, confirmed: data.confirmed, transport: data.transport, at: envelope.at },
     });
   }
-  if (!batch) return { ...state, intents };
+  if (!batch) return update(state, { intents });
   const results = [
     ...batch.results,
     { intentId: data.intentId, status: data.status, reasonCode: data.reasonCode, confirmed: data.confirmed },
@@ -374,13 +375,12 @@ function completed(state: FleetState, envelope: Envelope, data: DispatchComplete
     };
     window = [...window, outcome].slice(-MAX_WINDOW);
   }
-  return {
-    ...state,
+  return update(state, {
     intents,
     openBatches,
     lastBatch: state.lastBatch?.batchId === batch.batchId ? updated : state.lastBatch,
     lastAutonomousBatch: state.lastAutonomousBatch?.batchId === batch.batchId ? updated : state.lastAutonomousBatch,
     outcomeTotals: { ...state.outcomeTotals, [batch.mode]: { ...totals, [key]: totals[key] + 1 } },
     autoPause: { ...state.autoPause, window },
-  };
+  });
 }
