@@ -6,6 +6,11 @@ import { compareCodePoints } from "./order.ts";
 export const SCOPE_EXCLUDED = "autonomous_rollout_scope_excluded";
 export const CANARY_EXCLUDED = "autonomous_rollout_canary_excluded";
 
+// shared, frozen: one result per loop is allocated, not one reason list per loop
+const SCOPE_REASONS: readonly string[] = Object.freeze([SCOPE_EXCLUDED]);
+const CANARY_REASONS: readonly string[] = Object.freeze([CANARY_EXCLUDED]);
+const NO_REASONS: readonly string[] = Object.freeze([]);
+
 /** Where one loop stands in the rollout. */
 export interface CohortSelection {
   readonly loopId: string;
@@ -27,14 +32,37 @@ export type CohortRollout = Pick<Rollout, "canaryPercent" | "scope" | "selector"
  * Code points, not UTF-16 units, so astral characters hash as jq hashes them.
  */
 export function cohortHashV1(loopId: string, salt: string): number {
-  const seed = `${loopId}|${salt}`;
-  let h = 17;
-  for (let i = 0; i < seed.length; i++) {
-    const cp = seed.codePointAt(i) as number;
+  return suffixOf(salt).finish(fold(17, loopId));
+}
+
+const MODULUS = 1000003;
+
+// h ← (h·31 + cp) mod M over the code points of `text`, from `h`
+function fold(start: number, text: string): number {
+  let h = start;
+  for (let i = 0; i < text.length; i++) {
+    const cp = text.codePointAt(i) as number;
     if (cp > 0xffff) i++; // an astral character is one code point in two UTF-16 units
-    h = (h * 31 + cp) % 1000003;
+    h = (h * 31 + cp) % MODULUS;
   }
   return h;
+}
+
+// The step is linear, so the `|salt` part folds into one multiply-add: h(P·S) = h(P)·31^|S| + h₀(S)
+// (mod M), all below 2^53. Computed once per salt instead of once per loop.
+const suffixes = new Map<string, { finish(h: number): number }>();
+function suffixOf(salt: string): { finish(h: number): number } {
+  let suffix = suffixes.get(salt);
+  if (!suffix) {
+    const text = `|${salt}`;
+    let power = 1;
+    for (const _ of text) power = (power * 31) % MODULUS;
+    const offset = fold(0, text);
+    suffix = { finish: (h: number) => (h * power + offset) % MODULUS };
+    if (suffixes.size > 64) suffixes.clear();
+    suffixes.set(salt, suffix);
+  }
+  return suffix;
 }
 
 /** Hash v2: the first 8 bytes of SHA-256(`loopId|salt`) as an unsigned integer. */
@@ -79,7 +107,7 @@ export function selectCohort(loopIds: readonly string[], rollout: CohortRollout)
     const bucket = cohortBucket(loopId, salt, hashVersion);
     const scoped = inScope(loopId);
     const canarySelected = exactSelected ? exactSelected.has(loopId) : buckets <= 0 ? false : buckets >= range ? true : bucket < buckets;
-    const reasons = !scoped ? [SCOPE_EXCLUDED] : canarySelected ? [] : [CANARY_EXCLUDED];
+    const reasons = !scoped ? SCOPE_REASONS : canarySelected ? NO_REASONS : CANARY_REASONS;
     return { loopId, bucket, hashVersion, inScope: scoped, canarySelected, inCohort: scoped && canarySelected, reasons };
   });
 }
