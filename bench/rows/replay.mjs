@@ -17,10 +17,30 @@ await fill(fs, "fleet", events, { loops: 1000 });
 let store = fs;
 let s3;
 if (backend === "s3") {
-  const { startS3rver } = await import("../../tests/s3/s3rver-harness.mjs");
+  const { spawn } = await import("node:child_process");
+  const { S3Client } = await import("@aws-sdk/client-s3");
   const { createS3EventStore } = await import("@opsledger/store-s3");
-  s3 = await startS3rver();
-  store = createS3EventStore({ client: s3.client(), bucket: s3.bucket, prefix: "bench", readConcurrency: 16 });
+  // the server runs in its own process, as a real endpoint would
+  const server = spawn(process.execPath, ["--openssl-legacy-provider", new URL("../s3rver-process.mjs", import.meta.url).pathname], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const { endpoint, bucket } = await new Promise((resolve) => server.stdout.once("data", (chunk) => resolve(JSON.parse(String(chunk)))));
+  const client = new S3Client({
+    endpoint,
+    forcePathStyle: true,
+    region: "us-east-1",
+    credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+  s3 = {
+    stop: async () => {
+      client.destroy();
+      server.stdin.end();
+      await new Promise((resolve) => server.once("exit", resolve));
+    },
+  };
+  store = createS3EventStore({ client, bucket, prefix: "bench", readConcurrency: 32 });
   // batches of 100 records per object, as a ledger appending decisions in groups would leave them
   let head = 0;
   let batch = [];

@@ -94,6 +94,29 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
     generated.sort((a, b) => compareCodePoints(a.loopId, b.loopId) || compareCodePoints(a.category, b.category));
   }
 
+  // Records are plain data: the common, identical parts are one shared object per evaluation
+  // (and the rollout part one per loop), which keeps a 20k-candidate evaluation from allocating
+  // 100k objects. They serialize exactly as separate copies would.
+  const noDedupe = { windowSeconds: noiseControls.dedupeWindowSeconds, active: false, remainingSeconds: 0, lastUnsuppressedAt: null };
+  const cleanSafety = {
+    killSwitchActive,
+    cooldownActive: false,
+    cooldownRemainingSeconds: 0,
+    lastDispatchedAt: null,
+    runCapBlocked: false,
+    loopCapBlocked: false,
+  };
+  const rollouts = new Map<CohortSelection, CandidateDecision["rollout"]>();
+  const rolloutOf = (s: CohortSelection): CandidateDecision["rollout"] => {
+    let view = rollouts.get(s);
+    if (!view) {
+      view = { bucket: s.bucket, hashVersion: s.hashVersion, inScope: s.inScope, canarySelected: s.canarySelected, inCohort: s.inCohort };
+      rollouts.set(s, view);
+    }
+    return view;
+  };
+  const loopSuppressions = new Map(Object.entries(suppressions));
+  const globalSuppressions = suppressions["*"];
   const dedupeMs = noiseControls.dedupeWindowSeconds * 1000;
   const cooldownMs = safety.cooldownSeconds * 1000;
   let previousId = "";
@@ -110,8 +133,8 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
 
     // suppression: loop → global → dedupe
     let scope: "loop" | "global" | "cooldown" | null = null;
-    if (suppressions[loopId]?.includes(category)) scope = "loop";
-    else if (suppressions["*"]?.includes(category)) scope = "global";
+    if (loopSuppressions.get(loopId)?.includes(category)) scope = "loop";
+    else if (globalSuppressions?.includes(category)) scope = "global";
     const lastUnsuppressedAt = state.lastUnsuppressedAt.get(candidateId) ?? null;
     const sinceUnsuppressed = lastUnsuppressedAt === null ? Number.POSITIVE_INFINITY : now - Date.parse(lastUnsuppressedAt);
     const dedupeActive = scope === null && dedupeMs > 0 && sinceUnsuppressed < dedupeMs && context.ignoreDedupe !== true;
@@ -130,7 +153,10 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
       rolloutCanarySelected: selection.canarySelected,
       governanceActive: governanceBlock.length === 0,
     };
-    const gating: string[] = [...selection.reasons, ...fleetWideRolloutReasons, ...governanceBlock];
+    const gating: string[] =
+      selection.reasons.length + fleetWideRolloutReasons.length + governanceBlock.length === 0
+        ? []
+        : [...selection.reasons, ...fleetWideRolloutReasons, ...governanceBlock];
     if (!gates.modeGuardedAuto) gating.push("policy_mode_not_guarded_auto");
     if (suppressed) gating.push("candidate_suppressed");
     if (!gates.categoryAllowed) gating.push("category_not_allowlisted");
@@ -184,28 +210,28 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
             : scope === "cooldown"
               ? "policy.noiseControls.dedupeWindowSeconds"
               : null,
-      dedupe: {
-        windowSeconds: noiseControls.dedupeWindowSeconds,
-        active: dedupeActive,
-        remainingSeconds: dedupeActive ? (dedupeMs - sinceUnsuppressed) / 1000 : 0,
-        lastUnsuppressedAt: dedupeMs > 0 ? lastUnsuppressedAt : null,
-      },
+      dedupe:
+        dedupeActive || (dedupeMs > 0 && lastUnsuppressedAt !== null)
+          ? {
+              windowSeconds: noiseControls.dedupeWindowSeconds,
+              active: dedupeActive,
+              remainingSeconds: dedupeActive ? (dedupeMs - sinceUnsuppressed) / 1000 : 0,
+              lastUnsuppressedAt: dedupeMs > 0 ? lastUnsuppressedAt : null,
+            }
+          : noDedupe,
       gates,
-      rollout: {
-        bucket: selection.bucket,
-        hashVersion: selection.hashVersion,
-        inScope: selection.inScope,
-        canarySelected: selection.canarySelected,
-        inCohort: selection.inCohort,
-      },
-      safety: {
-        killSwitchActive,
-        cooldownActive,
-        cooldownRemainingSeconds: cooldownActive ? (cooldownMs - sinceDispatch) / 1000 : 0,
-        lastDispatchedAt,
-        runCapBlocked,
-        loopCapBlocked,
-      },
+      rollout: rolloutOf(selection),
+      safety:
+        cooldownActive || lastDispatchedAt !== null || runCapBlocked || loopCapBlocked
+          ? {
+              killSwitchActive,
+              cooldownActive,
+              cooldownRemainingSeconds: cooldownActive ? (cooldownMs - sinceDispatch) / 1000 : 0,
+              lastDispatchedAt,
+              runCapBlocked,
+              loopCapBlocked,
+            }
+          : cleanSafety,
       gatingReasons,
       reasons,
       eligible: reasons.length === 0,

@@ -21,6 +21,7 @@ export function sortedUnique(values: Iterable<string>): string[] {
   const array = Array.isArray(values) ? (values as string[]) : [...values];
   // most reason lists hold zero or one code: skip the set and the sort
   if (array.length < 2) return array.slice();
+  if (array.length <= 8) return smallSortedUnique(array);
   const unique = [...new Set(array)];
   return allBelowSurrogates(unique) ? unique.sort() : unique.sort(compareCodePoints);
 }
@@ -31,3 +32,15 @@ export const allBelowSurrogates = (values: Iterable<string>): boolean => {
   for (const value of values) if (SURROGATE.test(value)) return false;
   return true;
 };
+
+// insertion sort without duplicates, for the short lists reason codes come in
+function smallSortedUnique(array: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const value of array) {
+    let i = out.length;
+    while (i > 0 && compareCodePoints(out[i - 1] as string, value) > 0) i--;
+    if (i > 0 && out[i - 1] === value) continue;
+    out.splice(i, 0, value);
+  }
+  return out;
+}
