@@ -89,10 +89,12 @@ const notes = (...results) =>
 // one table row: our figure, the baseline measured in this run, and the bar (a ratio or an absolute floor/ceiling)
 function line(name, ours, baseline, bar, unitOverride) {
   const value = ours?.value ?? null;
-  const base = baseline === null ? null : (baseline?.value ?? null);
+  // a peer that crashed gives no figure to compare with: reported in notes, no ratio, no verdict
+  const crashed = /crashed|failed/.test(baseline?.notes ?? "");
+  const base = baseline === null || crashed ? null : (baseline?.value ?? null);
   const ratio = value !== null && base ? value / base : null;
   let pass = null;
-  if (bar?.ratio !== undefined) pass = ratio !== null && ratio >= bar.ratio;
+  if (bar?.ratio !== undefined) pass = crashed ? null : ratio !== null && ratio >= bar.ratio;
   if (bar?.min !== undefined) pass = value !== null && value >= bar.min;
   if (bar?.max !== undefined) pass = value !== null && value <= bar.max;
   return {

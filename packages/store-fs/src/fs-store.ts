@@ -21,6 +21,22 @@ import { listSegments, readSegmentChunks, readSegmentLines, segmentName } from "
 
 const ADAPTER = "fs";
 
+// a record as read: its location string is built only when a report asks for it
+class FsRecord implements StoredRecord {
+  readonly seq: number;
+  readonly line: string;
+  readonly #where: readonly [string, string, number];
+  constructor(seq: number, line: string, streamId: string, segment: string, offset: number) {
+    this.seq = seq;
+    this.line = line;
+    this.#where = [streamId, segment, offset];
+  }
+  get location(): string {
+    const [streamId, segment, offset] = this.#where;
+    return `${streamId}/${segment}:${offset}`;
+  }
+}
+
 /** A torn last line found on open and truncated (a crash cut a write short; it was never acknowledged). */
 export interface RecoveryEvent {
   readonly streamId: string;
@@ -383,7 +399,7 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
           assertOpen();
           // a chunk of lines at a time: one await per chunk, not per record
           for (const { line, offset } of lines) {
-            if (seq >= fromSeq) yield { seq, line, location: `${streamId}/${segment.name}:${offset}` };
+            if (seq >= fromSeq) yield new FsRecord(seq, line, streamId, segment.name, offset);
             seq++;
           }
         }
