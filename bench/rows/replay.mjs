@@ -18,21 +18,14 @@ let store = fs;
 let s3;
 if (backend === "s3") {
   const { spawn } = await import("node:child_process");
-  const { S3Client } = await import("@aws-sdk/client-s3");
+  const { s3rverClient } = await import("../../tests/s3/s3rver-harness.mjs");
   const { createS3EventStore } = await import("@opsledger/store-s3");
   // the server runs in its own process, as a real endpoint would
   const server = spawn(process.execPath, ["--openssl-legacy-provider", new URL("../s3rver-process.mjs", import.meta.url).pathname], {
     stdio: ["pipe", "pipe", "inherit"],
   });
   const { endpoint, bucket } = await new Promise((resolve) => server.stdout.once("data", (chunk) => resolve(JSON.parse(String(chunk)))));
-  const client = new S3Client({
-    endpoint,
-    forcePathStyle: true,
-    region: "us-east-1",
-    credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
+  const client = s3rverClient(endpoint);
   s3 = {
     stop: async () => {
       client.destroy();

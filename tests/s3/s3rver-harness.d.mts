@@ -12,3 +12,6 @@ export interface S3rverHarness {
 
 /** Starts s3rver on 127.0.0.1 with the If-None-Match precondition middleware (unless disabled). */
 export function startS3rver(options?: { readonly enforceConditionalWrites?: boolean }): Promise<S3rverHarness>;
+
+/** A client for a local s3rver: path style, its fixed credentials, checksums only where S3 requires them. */
+export function s3rverClient(endpoint: string): S3Client;

@@ -46,6 +46,18 @@ function conditionalWrites() {
   };
 }
 
+/** A client for a local s3rver: path style, its fixed credentials, checksums only where S3 requires them. */
+export function s3rverClient(endpoint) {
+  return new S3Client({
+    endpoint,
+    forcePathStyle: true,
+    region: "us-east-1",
+    credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+}
+
 /** Starts s3rver on 127.0.0.1 (port 0, a temporary directory) with one bucket. */
 export async function startS3rver(options = {}) {
   const directory = await mkdtemp(join(tmpdir(), "opsledger-s3rver-"));
@@ -60,14 +72,7 @@ export async function startS3rver(options = {}) {
     bucket,
     env: { AWS_ENDPOINT_URL_S3: endpoint, AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "us-east-1" },
     client() {
-      const client = new S3Client({
-        endpoint,
-        forcePathStyle: true,
-        region: "us-east-1",
-        credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
-        requestChecksumCalculation: "WHEN_REQUIRED",
-        responseChecksumValidation: "WHEN_REQUIRED",
-      });
+      const client = s3rverClient(endpoint);
       clients.push(client);
       return client;
     },

@@ -93,28 +93,38 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
   const seqOfKey = (key: string) => Number(key.slice(-(DIGITS + ".ndjson".length), -".ndjson".length));
 
   // https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
-  async function* listKeys(streamId: string, startAfter?: string): AsyncGenerator<string> {
+  async function* listPages(
+    input: { readonly Prefix: string; readonly Delimiter?: string; readonly StartAfter?: string | undefined },
+    operation: string,
+    streamId: string | undefined,
+  ): AsyncGenerator<ListObjectsV2CommandOutput> {
     let token: string | undefined;
     do {
-      let page: ListObjectsV2CommandOutput;
+      const { StartAfter, ...rest } = input;
       try {
-        page = await client.send(
+        const page = await client.send(
           new ListObjectsV2Command({
             Bucket: bucket,
-            Prefix: streamPrefix(streamId),
             MaxKeys: pageSize,
-            ...(token ? { ContinuationToken: token } : startAfter ? { StartAfter: startAfter } : {}),
+            ...rest,
+            ...(token ? { ContinuationToken: token } : StartAfter ? { StartAfter } : {}),
           }),
         );
+        yield page;
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } catch (error) {
-        throw unavailable("list", streamId, error);
+        throw unavailable(operation, streamId, error);
       }
+    } while (token);
+  }
+
+  async function* listKeys(streamId: string, startAfter?: string): AsyncGenerator<string> {
+    for await (const page of listPages({ Prefix: streamPrefix(streamId), StartAfter: startAfter }, "list", streamId)) {
       for (const object of page.Contents ?? []) {
         const key = object.Key ?? "";
         if (SEGMENT.test(key.slice(streamPrefix(streamId).length))) yield key;
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    }
   }
 
   // https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
@@ -261,23 +271,8 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
 
     async *listStreams(): AsyncIterable<string> {
       assertOpen();
-      let token: string | undefined;
       const ids: string[] = [];
-      do {
-        let page: ListObjectsV2CommandOutput;
-        try {
-          page = await client.send(
-            new ListObjectsV2Command({
-              Bucket: bucket,
-              Prefix: prefix,
-              Delimiter: "/",
-              MaxKeys: pageSize,
-              ...(token ? { ContinuationToken: token } : {}),
-            }),
-          );
-        } catch (error) {
-          throw unavailable("listStreams", undefined, error);
-        }
+      for await (const page of listPages({ Prefix: prefix, Delimiter: "/" }, "listStreams", undefined)) {
         for (const common of page.CommonPrefixes ?? []) {
           const id = (common.Prefix ?? "").slice(prefix.length, -1);
           try {
@@ -287,8 +282,7 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
             // not a stream of ours (the probe key's folder, foreign objects)
           }
         }
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
+      }
       yield* ids.sort();
     },
 
