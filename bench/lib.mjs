@@ -132,3 +132,13 @@ export async function fill(store, streamId, count, options) {
     head += records.length;
   }
 }
+
+/** The peer workload: events of ≈ 340 B over 1k streams (the quality bars' peer figures). */
+export const PEER_STREAMS = 1_000;
+export const peerPayload = (i) => ({
+  loopId: `loop-${i % PEER_STREAMS}`,
+  status: "success",
+  healthStatus: i % 9 ? "healthy" : "critical",
+  traceId: `trace-${i}`,
+  note: "x".repeat(180),
+});

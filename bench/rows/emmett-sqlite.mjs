@@ -1,18 +1,11 @@
 // Emmett's durable SQLite store (file database, one shared connection) on the peer workload: 200k
 // events of ~340 B over 1k streams with expected-version checks. Usage: emmett-sqlite.mjs single|batch|read
 import { join } from "node:path";
-import { measure, remove, report, tempDir } from "../lib.mjs";
+import { measure, PEER_STREAMS, peerPayload, remove, report, tempDir } from "../lib.mjs";
 
 const { getSQLiteEventStore } = await import("../peers/node_modules/@event-driven-io/emmett-sqlite/dist/index.js");
 const mode = process.argv[2];
-const STREAMS = 1_000;
-const payload = (i) => ({
-  loopId: `loop-${i % STREAMS}`,
-  status: "success",
-  healthStatus: i % 9 ? "healthy" : "critical",
-  traceId: `trace-${i}`,
-  note: "x".repeat(180),
-});
+const STREAMS = PEER_STREAMS;
 let round = 0;
 // the rate of the run in progress, reported if the peer crashes mid-run (sqlite3 raises some
 // errors as unhandled 'error' events, which no await can catch)
@@ -50,7 +43,7 @@ async function appendAll(store, events, perCall, capMs = Number.POSITIVE_INFINIT
   progress.done = 0;
   for (let i = 0; i < events && performance.now() - started < capMs; i += perCall) {
     const s = (i / perCall) % STREAMS;
-    const batch = Array.from({ length: perCall }, (_, k) => ({ type: "BenchEvent", data: payload(i + k) }));
+    const batch = Array.from({ length: perCall }, (_, k) => ({ type: "BenchEvent", data: peerPayload(i + k) }));
     const result = await store.appendToStream(`s${s}`, batch, { expectedStreamVersion: versions[s] });
     versions[s] = result.nextExpectedStreamVersion;
     done += perCall;

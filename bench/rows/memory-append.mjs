@@ -2,18 +2,11 @@
 // checks: opsledger's memory store (sealing and hashing each event) against Emmett's and Castore's
 // in-memory stores (which neither copy nor hash). Usage: memory-append.mjs ours|emmett|castore
 import { createMemoryEventStore, GENESIS_HASH, seal } from "@opsledger/core";
-import { measure, report } from "../lib.mjs";
+import { measure, PEER_STREAMS, peerPayload, report } from "../lib.mjs";
 
 const EVENTS = 200_000;
-const STREAMS = 1_000;
+const STREAMS = PEER_STREAMS;
 const which = process.argv[2];
-const payload = (i) => ({
-  loopId: `loop-${i % STREAMS}`,
-  status: "success",
-  healthStatus: i % 9 ? "healthy" : "critical",
-  traceId: `trace-${i}`,
-  note: "x".repeat(180),
-});
 const AT = "2026-03-01T00:00:00.000Z";
 
 async function ours() {
@@ -31,7 +24,7 @@ async function ours() {
       id: `e${i}`,
       type: "BenchEvent",
       at: AT,
-      data: payload(i),
+      data: peerPayload(i),
       prevHash: head?.hash ?? GENESIS_HASH,
     });
     heads[s] = await store.append({ streamId: `s${s}`, expectedSeq: seq - 1, records: [record] });
@@ -46,7 +39,9 @@ async function emmett() {
   const started = performance.now();
   for (let i = 0; i < EVENTS; i++) {
     const s = i % STREAMS;
-    const result = await store.appendToStream(`s${s}`, [{ type: "BenchEvent", data: payload(i) }], { expectedStreamVersion: versions[s] });
+    const result = await store.appendToStream(`s${s}`, [{ type: "BenchEvent", data: peerPayload(i) }], {
+      expectedStreamVersion: versions[s],
+    });
     versions[s] = result.nextExpectedStreamVersion;
   }
   return EVENTS / ((performance.now() - started) / 1000);
@@ -63,7 +58,7 @@ async function castore() {
     const s = i % STREAMS;
     versions[s]++;
     await adapter.pushEvent(
-      { aggregateId: `s${s}`, version: versions[s], type: "BenchEvent", timestamp: AT, payload: payload(i) },
+      { aggregateId: `s${s}`, version: versions[s], type: "BenchEvent", timestamp: AT, payload: peerPayload(i) },
       { eventStoreId: "bench" },
     );
   }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { RegistrySchema } from "../contract/normalized-registry.ts";
+import { NormalizedGovernanceSchema, RegistrySchema } from "../contract/normalized-registry.ts";
 import { CATEGORIES, CONFIDENCES, INTENTS, SEVERITIES } from "../contract/taxonomy.ts";
 
 const text = z.string().min(1);
@@ -32,16 +32,8 @@ export const PolicyAppliedSchema = z
     previousMode: z.enum(["advisory", "guarded_auto"]).nullable(),
     previousPolicyHash: z.string().nullable(),
     changedPaths: z.array(z.string()),
-    governance: z
-      .object({
-        actor: z.string().optional(),
-        approvalRef: z.string().optional(),
-        rationale: z.string().optional(),
-        changedAt: z.string().optional(),
-        reviewBy: z.string().optional(),
-        approvedBy: z.string().optional(),
-      })
-      .strict(),
+    // who approved the policy, as the registry says: the governance fields without the derived ones
+    governance: NormalizedGovernanceSchema.omit({ reviewWindowDays: true, requireDistinctApprover: true }),
   })
   .strict();
 export type PolicyApplied = z.infer<typeof PolicyAppliedSchema>;
