@@ -198,6 +198,48 @@ describe("opsledger: the reference workflow on reference files (fs store)", () =
   });
 });
 
+describe("opsledger: registry preview and auto-pause resume", () => {
+  it("previews the cohort a registry change would make, writing nothing", async () => {
+    const dir = ["--store", join(cwd, "preview")];
+    const narrow = join(cwd, "narrow.json");
+    const registry = JSON.parse(await readFile(join(fixtures, "registry.v1.json"), "utf8"));
+    registry.policy.autonomous.rollout.canaryPercent = 100;
+    await writeFile(narrow, JSON.stringify(registry));
+    await opsledger(["registry", "apply", narrow, ...dir], { cwd });
+    await opsledger(["observe", join(fixtures, "state.json"), ...dir], { cwd });
+    await opsledger(["evaluate", ...dir], { cwd });
+    registry.policy.autonomous.rollout.scope = { loopIds: ["loop-red"] };
+    await writeFile(narrow, JSON.stringify(registry));
+    const before = (await opsledger(["verify", ...dir, "--json"], { cwd })).json.count;
+    const preview = await opsledger(["registry", "preview", narrow, ...dir, "--json"], { cwd });
+    expect(preview.code).toBe(0);
+    expect(preview.json.cohort).toMatchObject({
+      entering: [],
+      leaving: ["loop-blue", "loop-sprite"],
+      staying: ["loop-red"],
+      cohortBefore: 3,
+      cohortAfter: 1,
+    });
+    expect(preview.json.candidates.map((c: any) => c.candidateId)).toEqual([
+      "loop-blue:health_degraded",
+      "loop-sprite:health_degraded",
+      "loop-sprite:reconcile_failed",
+    ]);
+    expect((await opsledger(["verify", ...dir, "--json"], { cwd })).json.count).toBe(before);
+  });
+
+  it("resumes a tripped auto-pause only with governance metadata, and says when there is nothing to resume", async () => {
+    const dir = ["--store", join(cwd, "autopause")];
+    await opsledger(["registry", "apply", join(fixtures, "registry.v1.json"), ...dir], { cwd });
+    expect((await opsledger(["autopause", "resume", ...dir], { cwd })).code).toBe(2);
+    const idle = await opsledger(
+      ["autopause", "resume", "--actor", "bob", "--approval-ref", "CAB-2", "--rationale", "check", ...dir, "--json"],
+      { cwd },
+    );
+    expect(idle.json).toEqual({ ok: true, changed: false, seq: null });
+  });
+});
+
 describe("opsledger: errors and exit codes", () => {
   it("exits 2 on usage errors with the command's usage", async () => {
     expect((await opsledger([], { cwd })).code).toBe(2);
