@@ -33,7 +33,7 @@ if (backend === "s3") {
       await new Promise((resolve) => server.once("exit", resolve));
     },
   };
-  store = createS3EventStore({ client, bucket, prefix: "bench", readConcurrency: 32 });
+  store = createS3EventStore({ client, bucket, prefix: "bench", readConcurrency: Number(process.env["S3_READ_CONCURRENCY"] ?? 32) });
   // batches of 100 records per object, as a ledger appending decisions in groups would leave them
   let head = 0;
   let batch = [];

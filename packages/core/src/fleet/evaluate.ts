@@ -72,8 +72,9 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
     guarded && governance.blocksAutonomous ? governance.reasonCodes.filter((c) => c !== "autonomous_governance_review_due_soon") : [];
   const killSwitchActive = guarded && (safety.killSwitch || state.killSwitch.active);
 
-  // the cohort over a stable population: every declared loop plus every observed one
-  const population = sortedUnique([...registry.loops.map((l) => l.loopId), ...observation.data.results.map((r) => r.loopId)]);
+  // the cohort over a stable population: every declared loop plus every observed one (selection
+  // does not depend on the order it is given them)
+  const population = [...new Set([...registry.loops.map((l) => l.loopId), ...observation.data.results.map((r) => r.loopId)])];
   const cohort = new Map<string, CohortSelection>(selectCohort(population, rollout).map((s) => [s.loopId, s]));
 
   // candidates in (loopId, category) code-point order, one per id
@@ -115,6 +116,9 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
     }
     return view;
   };
+  // keyed by the loop's rollout reasons (one of three shared lists), then by the gate booleans
+  type SharedGates = { gates: CandidateDecision["gates"]; gatingReasons: string[]; withRail: Map<string, string[]> };
+  const sharedGates = new Map<readonly string[], (SharedGates | undefined)[]>();
   const loopSuppressions = new Map(Object.entries(suppressions));
   const globalSuppressions = suppressions["*"];
   const dedupeMs = noiseControls.dedupeWindowSeconds * 1000;
@@ -142,28 +146,49 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
     const suppressed = scope !== null;
 
     const selection = cohort.get(loopId) as CohortSelection;
-    const gates = {
-      modeGuardedAuto: guarded,
-      suppressed,
-      categoryAllowed: allow.categories.includes(category),
-      intentAllowed: allow.intents.includes(taxonomy.recommendedIntent),
-      severityMeetsThreshold: SEVERITY_RANK[taxonomy.severity] >= SEVERITY_RANK[thresholds.minSeverity],
-      confidenceMeetsThreshold: CONFIDENCE_RANK[taxonomy.confidence] >= CONFIDENCE_RANK[thresholds.minConfidence],
-      rolloutScopeAllowed: selection.inScope,
-      rolloutCanarySelected: selection.canarySelected,
-      governanceActive: governanceBlock.length === 0,
-    };
-    const gating: string[] =
-      selection.reasons.length + fleetWideRolloutReasons.length + governanceBlock.length === 0
-        ? []
-        : [...selection.reasons, ...fleetWideRolloutReasons, ...governanceBlock];
-    if (!gates.modeGuardedAuto) gating.push("policy_mode_not_guarded_auto");
-    if (suppressed) gating.push("candidate_suppressed");
-    if (!gates.categoryAllowed) gating.push("category_not_allowlisted");
-    if (!gates.intentAllowed) gating.push("intent_not_allowlisted");
-    if (!gates.severityMeetsThreshold) gating.push("severity_below_threshold");
-    if (!gates.confidenceMeetsThreshold) gating.push("confidence_below_threshold");
-    const gatingReasons = sortedUnique(gating);
+    const categoryAllowed = allow.categories.includes(category);
+    const intentAllowed = allow.intents.includes(taxonomy.recommendedIntent);
+    const severityMeetsThreshold = SEVERITY_RANK[taxonomy.severity] >= SEVERITY_RANK[thresholds.minSeverity];
+    const confidenceMeetsThreshold = CONFIDENCE_RANK[taxonomy.confidence] >= CONFIDENCE_RANK[thresholds.minConfidence];
+    // the gates and the reasons they give depend on a handful of booleans and the loop's rollout
+    // reasons (one of three shared lists): both are computed once per combination and shared
+    const mask =
+      (suppressed ? 1 : 0) |
+      (categoryAllowed ? 2 : 0) |
+      (intentAllowed ? 4 : 0) |
+      (severityMeetsThreshold ? 8 : 0) |
+      (confidenceMeetsThreshold ? 16 : 0) |
+      (selection.inScope ? 32 : 0) |
+      (selection.canarySelected ? 64 : 0);
+    let byMask = sharedGates.get(selection.reasons);
+    if (!byMask) {
+      byMask = [];
+      sharedGates.set(selection.reasons, byMask);
+    }
+    let shared = byMask[mask];
+    if (!shared) {
+      const gates = {
+        modeGuardedAuto: guarded,
+        suppressed,
+        categoryAllowed,
+        intentAllowed,
+        severityMeetsThreshold,
+        confidenceMeetsThreshold,
+        rolloutScopeAllowed: selection.inScope,
+        rolloutCanarySelected: selection.canarySelected,
+        governanceActive: governanceBlock.length === 0,
+      };
+      const gating: string[] = [...selection.reasons, ...fleetWideRolloutReasons, ...governanceBlock];
+      if (!gates.modeGuardedAuto) gating.push("policy_mode_not_guarded_auto");
+      if (suppressed) gating.push("candidate_suppressed");
+      if (!categoryAllowed) gating.push("category_not_allowlisted");
+      if (!intentAllowed) gating.push("intent_not_allowlisted");
+      if (!severityMeetsThreshold) gating.push("severity_below_threshold");
+      if (!confidenceMeetsThreshold) gating.push("confidence_below_threshold");
+      shared = { gates, gatingReasons: sortedUnique(gating), withRail: new Map<string, string[]>() };
+      byMask[mask] = shared;
+    }
+    const { gates, gatingReasons } = shared;
 
     // safety rails: the first that applies, only for candidates every gate let through
     const lastDispatchedAt = state.lastDispatchedAt.get(candidateId) ?? null;
@@ -188,7 +213,12 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
         selectedByLoop.set(loopId, loopSelected + 1);
       }
     }
-    const reasons = rail === null ? gatingReasons : sortedUnique([...gatingReasons, rail]);
+    let reasons = gatingReasons;
+    if (rail !== null) {
+      const cached = shared.withRail.get(rail);
+      reasons = cached ?? sortedUnique([...gatingReasons, rail]);
+      if (!cached) shared.withRail.set(rail, reasons);
+    }
 
     candidates.push({
       candidateId,
