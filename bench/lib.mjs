@@ -1,6 +1,6 @@
 // Shared helpers of the bench rows. Every row runs in its own child process (run.mjs), warms up,
 // measures several runs and prints one JSON result on stdout.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,6 +25,16 @@ export function peakRssMb() {
     return Number(line.split(/\s+/)[1]) / 1024;
   } catch {
     return process.memoryUsage().rss / 1024 / 1024;
+  }
+}
+
+/** Resets the peak RSS (Linux: clear_refs 5), so a row measures its own work, not its setup. */
+export function resetPeakRss() {
+  globalThis.gc?.();
+  try {
+    writeFileSync("/proc/self/clear_refs", "5");
+  } catch {
+    // not Linux: the peak then includes the setup
   }
 }
 

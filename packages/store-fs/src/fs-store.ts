@@ -25,15 +25,18 @@ const ADAPTER = "fs";
 class FsRecord implements StoredRecord {
   readonly seq: number;
   readonly line: string;
-  readonly #where: readonly [string, string, number];
+  readonly #streamId: string;
+  readonly #segment: string;
+  readonly #offset: number;
   constructor(seq: number, line: string, streamId: string, segment: string, offset: number) {
     this.seq = seq;
     this.line = line;
-    this.#where = [streamId, segment, offset];
+    this.#streamId = streamId;
+    this.#segment = segment;
+    this.#offset = offset;
   }
   get location(): string {
-    const [streamId, segment, offset] = this.#where;
-    return `${streamId}/${segment}:${offset}`;
+    return `${this.#streamId}/${this.#segment}:${this.#offset}`;
   }
 }
 
