@@ -22,6 +22,19 @@ export interface EvaluationContext {
 }
 
 const PAUSED_MANUAL = "autonomous_rollout_paused_manual";
+
+// the categories of one result (taxonomy v1), in code-point order, as shared lists indexed by
+// (failed ? 3 : 0) + (critical 1 | degraded 2 | otherwise 0)
+const CATEGORY_LISTS: readonly (readonly Category[])[] = [
+  [],
+  ["health_critical"],
+  ["health_degraded"],
+  ["reconcile_failed"],
+  ["health_critical", "reconcile_failed"],
+  ["health_degraded", "reconcile_failed"],
+];
+const categoriesOf = (failed: boolean, health: string): readonly Category[] =>
+  CATEGORY_LISTS[(failed ? 3 : 0) + (health === "critical" ? 1 : health === "degraded" ? 2 : 0)] as readonly Category[];
 const PAUSED_AUTO = "autonomous_rollout_paused_auto";
 
 /**
@@ -77,23 +90,14 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
   const population = [...new Set([...registry.loops.map((l) => l.loopId), ...observation.data.results.map((r) => r.loopId)])];
   const cohort = new Map<string, CohortSelection>(selectCohort(population, rollout).map((s) => [s.loopId, s]));
 
-  // candidates in (loopId, category) code-point order, one per id
-  const generated: { loopId: string; category: Category; traceId: string | null }[] = [];
-  for (const result of observation.data.results) {
-    if (result.status === "skipped") continue;
-    const traceId = result.traceId ?? null;
-    if (result.status === "failed") generated.push({ loopId: result.loopId, category: "reconcile_failed", traceId });
-    if (result.healthStatus === "critical") generated.push({ loopId: result.loopId, category: "health_critical", traceId });
-    else if (result.healthStatus === "degraded") generated.push({ loopId: result.loopId, category: "health_degraded", traceId });
-  }
-  if (allBelowSurrogates(population)) {
-    // the common case, and the hot one on large fleets: UTF-16 order is code-point order here
-    generated.sort((a, b) =>
-      a.loopId < b.loopId ? -1 : a.loopId > b.loopId ? 1 : a.category < b.category ? -1 : a.category > b.category ? 1 : 0,
-    );
-  } else {
-    generated.sort((a, b) => compareCodePoints(a.loopId, b.loopId) || compareCodePoints(a.category, b.category));
-  }
+  // candidates in (loopId, category) code-point order, one per id: results sorted by loop id, and
+  // within a loop health_* < reconcile_failed (code points), so no candidate list is sorted
+  const results = observation.data.results.filter((r) => r.status !== "skipped");
+  const byLoopId = allBelowSurrogates(population)
+    ? // the common case, and the hot one on large fleets: UTF-16 order is code-point order here
+      (a: { loopId: string }, b: { loopId: string }) => (a.loopId < b.loopId ? -1 : a.loopId > b.loopId ? 1 : 0)
+    : (a: { loopId: string }, b: { loopId: string }) => compareCodePoints(a.loopId, b.loopId);
+  if (!results.every((r, i) => i === 0 || byLoopId(results[i - 1] as { loopId: string }, r) <= 0)) results.sort(byLoopId);
 
   // Records are plain data: the common, identical parts are one shared object per evaluation
   // (and the rollout part one per loop), which keeps a 20k-candidate evaluation from allocating
@@ -128,144 +132,148 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
   let selectedTotal = 0;
   const candidates: CandidateDecision[] = [];
 
-  for (const { loopId, category, traceId } of generated) {
-    const candidateId = `${loopId}:${category}`;
-    // sorted, so a duplicate (the first wins) sits right after its twin
-    if (candidateId === previousId) continue;
-    previousId = candidateId;
-    const taxonomy = TAXONOMY[category];
+  for (const result of results) {
+    const { loopId } = result;
+    const traceId = result.traceId ?? null;
+    for (const category of categoriesOf(result.status === "failed", result.healthStatus)) {
+      const candidateId = `${loopId}:${category}`;
+      // sorted, so a duplicate (the first wins) sits right after its twin
+      if (candidateId === previousId) continue;
+      previousId = candidateId;
+      const taxonomy = TAXONOMY[category];
 
-    // suppression: loop → global → dedupe
-    let scope: "loop" | "global" | "cooldown" | null = null;
-    if (loopSuppressions.get(loopId)?.includes(category)) scope = "loop";
-    else if (globalSuppressions?.includes(category)) scope = "global";
-    const lastUnsuppressedAt = state.lastUnsuppressedAt.get(candidateId) ?? null;
-    const sinceUnsuppressed = lastUnsuppressedAt === null ? Number.POSITIVE_INFINITY : now - Date.parse(lastUnsuppressedAt);
-    const dedupeActive = scope === null && dedupeMs > 0 && sinceUnsuppressed < dedupeMs && context.ignoreDedupe !== true;
-    if (dedupeActive) scope = "cooldown";
-    const suppressed = scope !== null;
+      // suppression: loop → global → dedupe
+      let scope: "loop" | "global" | "cooldown" | null = null;
+      if (loopSuppressions.get(loopId)?.includes(category)) scope = "loop";
+      else if (globalSuppressions?.includes(category)) scope = "global";
+      const lastUnsuppressedAt = state.lastUnsuppressedAt.get(candidateId) ?? null;
+      const sinceUnsuppressed = lastUnsuppressedAt === null ? Number.POSITIVE_INFINITY : now - Date.parse(lastUnsuppressedAt);
+      const dedupeActive = scope === null && dedupeMs > 0 && sinceUnsuppressed < dedupeMs && context.ignoreDedupe !== true;
+      if (dedupeActive) scope = "cooldown";
+      const suppressed = scope !== null;
 
-    const selection = cohort.get(loopId) as CohortSelection;
-    const categoryAllowed = allow.categories.includes(category);
-    const intentAllowed = allow.intents.includes(taxonomy.recommendedIntent);
-    const severityMeetsThreshold = SEVERITY_RANK[taxonomy.severity] >= SEVERITY_RANK[thresholds.minSeverity];
-    const confidenceMeetsThreshold = CONFIDENCE_RANK[taxonomy.confidence] >= CONFIDENCE_RANK[thresholds.minConfidence];
-    // the gates and the reasons they give depend on a handful of booleans and the loop's rollout
-    // reasons (one of three shared lists): both are computed once per combination and shared
-    const mask =
-      (suppressed ? 1 : 0) |
-      (categoryAllowed ? 2 : 0) |
-      (intentAllowed ? 4 : 0) |
-      (severityMeetsThreshold ? 8 : 0) |
-      (confidenceMeetsThreshold ? 16 : 0) |
-      (selection.inScope ? 32 : 0) |
-      (selection.canarySelected ? 64 : 0);
-    let byMask = sharedGates.get(selection.reasons);
-    if (!byMask) {
-      byMask = [];
-      sharedGates.set(selection.reasons, byMask);
-    }
-    let shared = byMask[mask];
-    if (!shared) {
-      const gates = {
-        modeGuardedAuto: guarded,
+      const selection = cohort.get(loopId) as CohortSelection;
+      const categoryAllowed = allow.categories.includes(category);
+      const intentAllowed = allow.intents.includes(taxonomy.recommendedIntent);
+      const severityMeetsThreshold = SEVERITY_RANK[taxonomy.severity] >= SEVERITY_RANK[thresholds.minSeverity];
+      const confidenceMeetsThreshold = CONFIDENCE_RANK[taxonomy.confidence] >= CONFIDENCE_RANK[thresholds.minConfidence];
+      // the gates and the reasons they give depend on a handful of booleans and the loop's rollout
+      // reasons (one of three shared lists): both are computed once per combination and shared
+      const mask =
+        (suppressed ? 1 : 0) |
+        (categoryAllowed ? 2 : 0) |
+        (intentAllowed ? 4 : 0) |
+        (severityMeetsThreshold ? 8 : 0) |
+        (confidenceMeetsThreshold ? 16 : 0) |
+        (selection.inScope ? 32 : 0) |
+        (selection.canarySelected ? 64 : 0);
+      let byMask = sharedGates.get(selection.reasons);
+      if (!byMask) {
+        byMask = [];
+        sharedGates.set(selection.reasons, byMask);
+      }
+      let shared = byMask[mask];
+      if (!shared) {
+        const gates = {
+          modeGuardedAuto: guarded,
+          suppressed,
+          categoryAllowed,
+          intentAllowed,
+          severityMeetsThreshold,
+          confidenceMeetsThreshold,
+          rolloutScopeAllowed: selection.inScope,
+          rolloutCanarySelected: selection.canarySelected,
+          governanceActive: governanceBlock.length === 0,
+        };
+        const gating: string[] = [...selection.reasons, ...fleetWideRolloutReasons, ...governanceBlock];
+        if (!gates.modeGuardedAuto) gating.push("policy_mode_not_guarded_auto");
+        if (suppressed) gating.push("candidate_suppressed");
+        if (!categoryAllowed) gating.push("category_not_allowlisted");
+        if (!intentAllowed) gating.push("intent_not_allowlisted");
+        if (!severityMeetsThreshold) gating.push("severity_below_threshold");
+        if (!confidenceMeetsThreshold) gating.push("confidence_below_threshold");
+        shared = { gates, gatingReasons: sortedUnique(gating), withRail: new Map<string, string[]>() };
+        byMask[mask] = shared;
+      }
+      const { gates, gatingReasons } = shared;
+
+      // safety rails: the first that applies, only for candidates every gate let through
+      const lastDispatchedAt = state.lastDispatchedAt.get(candidateId) ?? null;
+      const sinceDispatch = lastDispatchedAt === null ? Number.POSITIVE_INFINITY : now - Date.parse(lastDispatchedAt);
+      const cooldownActive = cooldownMs > 0 && sinceDispatch < cooldownMs;
+      let rail: string | null = null;
+      let runCapBlocked = false;
+      let loopCapBlocked = false;
+      if (guarded && gatingReasons.length === 0) {
+        const loopSelected = selectedByLoop.get(loopId) ?? 0;
+        if (killSwitchActive) rail = "autonomous_kill_switch_enabled";
+        else if (cooldownActive) rail = "autonomous_cooldown_active";
+        else if (selectedTotal >= safety.maxActionsPerRun) {
+          rail = "autonomous_max_actions_per_run_exceeded";
+          runCapBlocked = true;
+        } else if (loopSelected >= safety.maxActionsPerLoop) {
+          rail = "autonomous_max_actions_per_loop_exceeded";
+          loopCapBlocked = true;
+        }
+        if (rail === null) {
+          selectedTotal++;
+          selectedByLoop.set(loopId, loopSelected + 1);
+        }
+      }
+      let reasons = gatingReasons;
+      if (rail !== null) {
+        const cached = shared.withRail.get(rail);
+        reasons = cached ?? sortedUnique([...gatingReasons, rail]);
+        if (!cached) shared.withRail.set(rail, reasons);
+      }
+
+      candidates.push({
+        candidateId,
+        loopId,
+        category,
+        signal: taxonomy.signal,
+        severity: taxonomy.severity,
+        confidence: taxonomy.confidence,
+        recommendedIntent: taxonomy.recommendedIntent,
+        traceId,
         suppressed,
-        categoryAllowed,
-        intentAllowed,
-        severityMeetsThreshold,
-        confidenceMeetsThreshold,
-        rolloutScopeAllowed: selection.inScope,
-        rolloutCanarySelected: selection.canarySelected,
-        governanceActive: governanceBlock.length === 0,
-      };
-      const gating: string[] = [...selection.reasons, ...fleetWideRolloutReasons, ...governanceBlock];
-      if (!gates.modeGuardedAuto) gating.push("policy_mode_not_guarded_auto");
-      if (suppressed) gating.push("candidate_suppressed");
-      if (!categoryAllowed) gating.push("category_not_allowlisted");
-      if (!intentAllowed) gating.push("intent_not_allowlisted");
-      if (!severityMeetsThreshold) gating.push("severity_below_threshold");
-      if (!confidenceMeetsThreshold) gating.push("confidence_below_threshold");
-      shared = { gates, gatingReasons: sortedUnique(gating), withRail: new Map<string, string[]>() };
-      byMask[mask] = shared;
+        suppressionScope: scope,
+        suppressionReason: scope === null ? null : scope === "cooldown" ? "advisory_cooldown_active" : "registry_policy_suppression",
+        suppressionSource:
+          scope === "loop"
+            ? `policy.suppressions.${loopId}`
+            : scope === "global"
+              ? "policy.suppressions.*"
+              : scope === "cooldown"
+                ? "policy.noiseControls.dedupeWindowSeconds"
+                : null,
+        dedupe:
+          dedupeActive || (dedupeMs > 0 && lastUnsuppressedAt !== null)
+            ? {
+                windowSeconds: noiseControls.dedupeWindowSeconds,
+                active: dedupeActive,
+                remainingSeconds: dedupeActive ? (dedupeMs - sinceUnsuppressed) / 1000 : 0,
+                lastUnsuppressedAt: dedupeMs > 0 ? lastUnsuppressedAt : null,
+              }
+            : noDedupe,
+        gates,
+        rollout: rolloutOf(selection),
+        safety:
+          cooldownActive || lastDispatchedAt !== null || runCapBlocked || loopCapBlocked
+            ? {
+                killSwitchActive,
+                cooldownActive,
+                cooldownRemainingSeconds: cooldownActive ? (cooldownMs - sinceDispatch) / 1000 : 0,
+                lastDispatchedAt,
+                runCapBlocked,
+                loopCapBlocked,
+              }
+            : cleanSafety,
+        gatingReasons,
+        reasons,
+        eligible: reasons.length === 0,
+      });
     }
-    const { gates, gatingReasons } = shared;
-
-    // safety rails: the first that applies, only for candidates every gate let through
-    const lastDispatchedAt = state.lastDispatchedAt.get(candidateId) ?? null;
-    const sinceDispatch = lastDispatchedAt === null ? Number.POSITIVE_INFINITY : now - Date.parse(lastDispatchedAt);
-    const cooldownActive = cooldownMs > 0 && sinceDispatch < cooldownMs;
-    let rail: string | null = null;
-    let runCapBlocked = false;
-    let loopCapBlocked = false;
-    if (guarded && gatingReasons.length === 0) {
-      const loopSelected = selectedByLoop.get(loopId) ?? 0;
-      if (killSwitchActive) rail = "autonomous_kill_switch_enabled";
-      else if (cooldownActive) rail = "autonomous_cooldown_active";
-      else if (selectedTotal >= safety.maxActionsPerRun) {
-        rail = "autonomous_max_actions_per_run_exceeded";
-        runCapBlocked = true;
-      } else if (loopSelected >= safety.maxActionsPerLoop) {
-        rail = "autonomous_max_actions_per_loop_exceeded";
-        loopCapBlocked = true;
-      }
-      if (rail === null) {
-        selectedTotal++;
-        selectedByLoop.set(loopId, loopSelected + 1);
-      }
-    }
-    let reasons = gatingReasons;
-    if (rail !== null) {
-      const cached = shared.withRail.get(rail);
-      reasons = cached ?? sortedUnique([...gatingReasons, rail]);
-      if (!cached) shared.withRail.set(rail, reasons);
-    }
-
-    candidates.push({
-      candidateId,
-      loopId,
-      category,
-      signal: taxonomy.signal,
-      severity: taxonomy.severity,
-      confidence: taxonomy.confidence,
-      recommendedIntent: taxonomy.recommendedIntent,
-      traceId,
-      suppressed,
-      suppressionScope: scope,
-      suppressionReason: scope === null ? null : scope === "cooldown" ? "advisory_cooldown_active" : "registry_policy_suppression",
-      suppressionSource:
-        scope === "loop"
-          ? `policy.suppressions.${loopId}`
-          : scope === "global"
-            ? "policy.suppressions.*"
-            : scope === "cooldown"
-              ? "policy.noiseControls.dedupeWindowSeconds"
-              : null,
-      dedupe:
-        dedupeActive || (dedupeMs > 0 && lastUnsuppressedAt !== null)
-          ? {
-              windowSeconds: noiseControls.dedupeWindowSeconds,
-              active: dedupeActive,
-              remainingSeconds: dedupeActive ? (dedupeMs - sinceUnsuppressed) / 1000 : 0,
-              lastUnsuppressedAt: dedupeMs > 0 ? lastUnsuppressedAt : null,
-            }
-          : noDedupe,
-      gates,
-      rollout: rolloutOf(selection),
-      safety:
-        cooldownActive || lastDispatchedAt !== null || runCapBlocked || loopCapBlocked
-          ? {
-              killSwitchActive,
-              cooldownActive,
-              cooldownRemainingSeconds: cooldownActive ? (cooldownMs - sinceDispatch) / 1000 : 0,
-              lastDispatchedAt,
-              runCapBlocked,
-              loopCapBlocked,
-            }
-          : cleanSafety,
-      gatingReasons,
-      reasons,
-      eligible: reasons.length === 0,
-    });
   }
 
   const unsuppressed = candidates.filter((c) => !c.suppressed);
