@@ -1,4 +1,4 @@
-import { canonicalJson } from "../chain/canonical-json.ts";
+import { canonicalJson, isJsonObject } from "../chain/canonical-json.ts";
 import { sha256Hex } from "../chain/hash.ts";
 import { InvalidRegistryError, type Issue } from "../errors.ts";
 import type { Registry } from "./normalized-registry.ts";
@@ -40,9 +40,8 @@ export type RegistryParseResult =
 export const ROOT_PATH = "(root)";
 
 type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
 const get = (value: unknown, ...path: string[]): unknown =>
-  path.reduce<unknown>((node, key) => (isObject(node) ? node[key] : undefined), value);
+  path.reduce<unknown>((node, key) => (isJsonObject(node) ? node[key] : undefined), value);
 const present = (value: unknown): boolean => value !== undefined && value !== null;
 const formatPath = (path: readonly PropertyKey[]): string =>
   path.reduce<string>((text, key) => (typeof key === "number" ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)), "");
@@ -72,7 +71,7 @@ export function safeParseRegistry(json: unknown, options: ParseRegistryOptions):
       errors.push(path ? { path, message: `${path} ${issue.message}` } : { path: ROOT_PATH, message: `registry ${issue.message}` });
     }
   }
-  if (isObject(input)) crossFieldIssues(input, now, errors);
+  if (isJsonObject(input)) crossFieldIssues(input, now, errors);
   if (errors.length > 0) {
     const seen = new Set<string>();
     const unique = errors.filter((issue) => {
@@ -121,7 +120,7 @@ function crossFieldIssues(input: Json, now: number, errors: Issue[]): void {
   });
 
   const suppressions = get(input, "policy", "suppressions");
-  if (isObject(suppressions)) {
+  if (isJsonObject(suppressions)) {
     for (const [key, categories] of Object.entries(suppressions)) {
       const path = `policy.suppressions.${key}`;
       if (key !== "*" && !declared.has(key)) add(path, `${path}: suppression keys must be declared loopIds or "*"`);
@@ -175,11 +174,11 @@ function governanceIssues(input: Json, now: number, add: (path: string, message:
   const guarded = get(input, "policy", "mode") === "guarded_auto";
   const base = "policy.autonomous.governance";
   const governance = get(input, "policy", "autonomous", "governance");
-  if (guarded && !isObject(governance)) {
+  if (guarded && !isJsonObject(governance)) {
     add(base, `${base} is required when policy.mode is guarded_auto`);
     return;
   }
-  if (!isObject(governance)) return;
+  if (!isJsonObject(governance)) return;
   if (guarded) {
     for (const field of ["actor", "approvalRef", "rationale"]) {
       if (!present(governance[field])) add(`${base}.${field}`, `${base}.${field} is required when policy.mode is guarded_auto`);
@@ -218,8 +217,8 @@ function normalize(input: Json): Registry {
   const val = <T>(value: unknown, fallback: T): T => (present(value) ? (value as T) : fallback);
   const prune = <T extends Json>(object: T): T => Object.fromEntries(Object.entries(object).filter(([, v]) => present(v))) as T;
   const loops = (input["loops"] as Json[]).map((loop) => {
-    const sprite = isObject(loop["sprite"]) ? loop["sprite"] : {};
-    const service = isObject(loop["service"]) ? loop["service"] : {};
+    const sprite = isJsonObject(loop["sprite"]) ? loop["sprite"] : {};
+    const service = isJsonObject(loop["service"]) ? loop["service"] : {};
     const baseUrl = present(service["baseUrl"]) ? service["baseUrl"] : sprite["serviceBaseUrl"];
     const spriteBaseUrl = present(sprite["serviceBaseUrl"]) ? sprite["serviceBaseUrl"] : service["baseUrl"];
     return {
@@ -237,13 +236,13 @@ function normalize(input: Json): Registry {
     } as Registry["loops"][number];
   });
 
-  const policy = isObject(input["policy"]) ? input["policy"] : {};
-  const autonomous = isObject(policy["autonomous"]) ? policy["autonomous"] : {};
+  const policy = isJsonObject(input["policy"]) ? input["policy"] : {};
+  const autonomous = isJsonObject(policy["autonomous"]) ? policy["autonomous"] : {};
   const mode = val(policy["mode"], REGISTRY_DEFAULTS.mode) as "advisory" | "guarded_auto";
-  const g = isObject(autonomous["governance"]) ? autonomous["governance"] : {};
+  const g = isJsonObject(autonomous["governance"]) ? autonomous["governance"] : {};
   const changedAt = parseTimestamp(g["changedAt"]);
   const reviewBy = parseTimestamp(g["reviewBy"]);
-  const rollout = isObject(autonomous["rollout"]) ? autonomous["rollout"] : {};
+  const rollout = isJsonObject(autonomous["rollout"]) ? autonomous["rollout"] : {};
   const D = REGISTRY_DEFAULTS;
   const a = D.autoPause;
 

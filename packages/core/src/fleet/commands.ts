@@ -1,3 +1,4 @@
+import { isJsonObject } from "../chain/canonical-json.ts";
 import type { Registry } from "../contract/normalized-registry.ts";
 import { policyHash, safeParseRegistry } from "../contract/registry.ts";
 import type { Issue } from "../errors.ts";
@@ -45,8 +46,6 @@ export interface CommandDecision<Result> {
   readonly result: (firstSeq: number) => Result;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
-
 // the supplied governance fields override the registry's own, before validation
 function withGovernance(json: unknown, supplied: ApplyGovernance | undefined, now: Date): unknown {
   if (!supplied || Object.keys(supplied).length === 0) return json;
@@ -58,10 +57,10 @@ function withGovernance(json: unknown, supplied: ApplyGovernance | undefined, no
       return json; // the parser reports it
     }
   }
-  if (!isObject(document)) return document;
-  const policy = isObject(document["policy"]) ? document["policy"] : {};
-  const autonomous = isObject(policy["autonomous"]) ? policy["autonomous"] : {};
-  const governance = isObject(autonomous["governance"]) ? autonomous["governance"] : {};
+  if (!isJsonObject(document)) return document;
+  const policy = isJsonObject(document["policy"]) ? document["policy"] : {};
+  const autonomous = isJsonObject(policy["autonomous"]) ? policy["autonomous"] : {};
+  const governance = isJsonObject(autonomous["governance"]) ? autonomous["governance"] : {};
   const changedAt = supplied.changedAt ?? now.toISOString();
   return { ...document, policy: { ...policy, autonomous: { ...autonomous, governance: { ...governance, ...supplied, changedAt } } } };
 }

@@ -1,4 +1,4 @@
-import { canonicalJson } from "../chain/canonical-json.ts";
+import { canonicalJson, isJsonObject } from "../chain/canonical-json.ts";
 import type { Registry } from "../contract/normalized-registry.ts";
 import type { PolicyChange } from "../events/fleet-events.ts";
 
@@ -19,8 +19,7 @@ export function classifyPolicyChange(previous: Registry | null, next: Registry):
 
 /** The JSON paths whose values differ between two documents (arrays compared whole), sorted. */
 export function changedPaths(previous: unknown, next: unknown, path = ""): string[] {
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-  if (isObject(previous) && isObject(next)) {
+  if (isJsonObject(previous) && isJsonObject(next)) {
     const keys = [...new Set([...Object.keys(previous), ...Object.keys(next)])].sort();
     return keys.flatMap((key) => changedPaths(previous[key], next[key], path ? `${path}.${key}` : key));
   }

@@ -112,6 +112,7 @@ export function fleetStatus(ledger: LedgerState, now: Date) {
   ].reduce((sum, code) => sum + (byReason[code] ?? 0), rolloutGated.blockedCount);
   const killSwitchActive = (registry?.policy.autonomous.safety.killSwitch ?? false) || fleet.killSwitch.active;
 
+  const lastOutcome = outcomeOfBatch(fleet.lastBatch);
   const lastBatchView = fleet.lastBatch
     ? {
         mode: fleet.lastBatch.mode,
@@ -120,9 +121,9 @@ export function fleetStatus(ledger: LedgerState, now: Date) {
         completedAt: fleet.lastBatch.completedAt,
         requestedIntentCount: fleet.lastBatch.intents.length,
         executedIntentCount: fleet.lastBatch.results.length,
-        executedCount: outcomeOfBatch(fleet.lastBatch).executed,
-        ambiguousCount: outcomeOfBatch(fleet.lastBatch).ambiguous,
-        failedCount: outcomeOfBatch(fleet.lastBatch).failed,
+        executedCount: lastOutcome.executed,
+        ambiguousCount: lastOutcome.ambiguous,
+        failedCount: lastOutcome.failed,
         byReasonCode: fleet.lastBatch.results.reduce<Record<string, number>>((map, r) => {
           count(map, r.reasonCode);
           return map;
