@@ -120,6 +120,7 @@ export {
   MAX_WINDOW,
   type OperatorLatch,
   type OutcomeTotals,
+  type TimesByCategory,
 } from "./fleet/state.ts";
 export { type Decision, type DispatchOptions, type Ledger, type LedgerOptions, openLedger, type ReplayUntil, replay } from "./ledger.ts";
 export { evolve, initialLedgerState, type LedgerState } from "./ledger-state.ts";

@@ -86,6 +86,14 @@ const canaryBuckets = (canaryPercent: number, hashVersion: 1 | 2): number =>
  * @returns one selection per input loop id, in input order.
  */
 export function selectCohort(loopIds: readonly string[], rollout: CohortRollout): CohortSelection[] {
+  return loopIds.map(cohortSelector(rollout, () => loopIds));
+}
+
+/**
+ * {@link selectCohort} one loop at a time. `population` gives every loop the rollout is over; only
+ * exact mode reads it (once), so a percent-mode caller never has to build it.
+ */
+export function cohortSelector(rollout: CohortRollout, population: () => Iterable<string>): (loopId: string) => CohortSelection {
   const { salt, hashVersion, mode } = rollout.selector;
   const scope = new Set(rollout.scope.loopIds);
   const inScope = (loopId: string): boolean => scope.size === 0 || scope.has(loopId);
@@ -94,7 +102,7 @@ export function selectCohort(loopIds: readonly string[], rollout: CohortRollout)
 
   let exactSelected: Set<string> | undefined;
   if (mode === "exact") {
-    const candidates = [...new Set(loopIds)].filter(inScope);
+    const candidates = [...new Set(population())].filter(inScope);
     // integer arithmetic: ceil(buckets × n / range)
     const count = Math.ceil((buckets * candidates.length) / range);
     const rank = (loopId: string): bigint => (hashVersion === 1 ? BigInt(cohortHashV1(loopId, salt)) : cohortHashV2(loopId, salt));
@@ -103,13 +111,13 @@ export function selectCohort(loopIds: readonly string[], rollout: CohortRollout)
     exactSelected = new Set(ranked.slice(0, count).map((entry) => entry.loopId));
   }
 
-  return loopIds.map((loopId) => {
+  return (loopId) => {
     const bucket = cohortBucket(loopId, salt, hashVersion);
     const scoped = inScope(loopId);
     const canarySelected = exactSelected ? exactSelected.has(loopId) : buckets <= 0 ? false : buckets >= range ? true : bucket < buckets;
     const reasons = !scoped ? SCOPE_REASONS : canarySelected ? NO_REASONS : CANARY_REASONS;
     return { loopId, bucket, hashVersion, inScope: scoped, canarySelected, inCohort: scoped && canarySelected, reasons };
-  });
+  };
 }
 
 /** Which loops a rollout change moves into or out of the cohort. */

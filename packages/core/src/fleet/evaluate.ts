@@ -1,7 +1,7 @@
-import { type Category, CONFIDENCE_RANK, SEVERITY_RANK, TAXONOMY } from "../contract/taxonomy.ts";
+import { CATEGORIES, type Category, CONFIDENCE_RANK, SEVERITY_RANK, TAXONOMY } from "../contract/taxonomy.ts";
 import type { AutoPauseTripped, CandidateDecision, PolicyEvaluated } from "../events/fleet-events.ts";
 import { autoPauseMetrics, autoPauseTriggers } from "./autopause.ts";
-import { type CohortSelection, selectCohort } from "./cohort.ts";
+import { type CohortSelection, cohortSelector } from "./cohort.ts";
 import { assessGovernance } from "./governance.ts";
 import { allBelowSurrogates, compareCodePoints, sortedUnique } from "./order.ts";
 import type { FleetState } from "./state.ts";
@@ -33,8 +33,6 @@ const CATEGORY_LISTS: readonly (readonly Category[])[] = [
   ["health_critical", "reconcile_failed"],
   ["health_degraded", "reconcile_failed"],
 ];
-const categoriesOf = (failed: boolean, health: string): readonly Category[] =>
-  CATEGORY_LISTS[(failed ? 3 : 0) + (health === "critical" ? 1 : health === "degraded" ? 2 : 0)] as readonly Category[];
 const PAUSED_AUTO = "autonomous_rollout_paused_auto";
 
 /**
@@ -86,121 +84,149 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
   const killSwitchActive = guarded && (safety.killSwitch || state.killSwitch.active);
 
   // the cohort over a stable population: every declared loop plus every observed one (selection
-  // does not depend on the order it is given them)
-  const population = [...new Set([...registry.loops.map((l) => l.loopId), ...observation.data.results.map((r) => r.loopId)])];
-  const cohort = new Map<string, CohortSelection>(selectCohort(population, rollout).map((s) => [s.loopId, s]));
+  // does not depend on the order it is given them; percent mode does not read it at all)
+  const selectLoop = cohortSelector(rollout, () => [
+    ...registry.loops.map((l) => l.loopId),
+    ...observation.data.results.map((r) => r.loopId),
+  ]);
 
   // candidates in (loopId, category) code-point order, one per id: results sorted by loop id, and
   // within a loop health_* < reconcile_failed (code points), so no candidate list is sorted
   const results = observation.data.results.filter((r) => r.status !== "skipped");
-  const byLoopId = allBelowSurrogates(population)
+  const byLoopId = allBelowSurrogates(results.map((r) => r.loopId))
     ? // the common case, and the hot one on large fleets: UTF-16 order is code-point order here
       (a: { loopId: string }, b: { loopId: string }) => (a.loopId < b.loopId ? -1 : a.loopId > b.loopId ? 1 : 0)
     : (a: { loopId: string }, b: { loopId: string }) => compareCodePoints(a.loopId, b.loopId);
   if (!results.every((r, i) => i === 0 || byLoopId(results[i - 1] as { loopId: string }, r) <= 0)) results.sort(byLoopId);
 
-  // Records are plain data: the common, identical parts are one shared object per evaluation
-  // (and the rollout part one per loop), which keeps a 20k-candidate evaluation from allocating
-  // 100k objects. They serialize exactly as separate copies would.
-  const noDedupe = { windowSeconds: noiseControls.dedupeWindowSeconds, active: false, remainingSeconds: 0, lastUnsuppressedAt: null };
-  const cleanSafety = {
-    killSwitchActive,
-    cooldownActive: false,
-    cooldownRemainingSeconds: 0,
-    lastDispatchedAt: null,
-    runCapBlocked: false,
-    loopCapBlocked: false,
+  const dedupeMs = noiseControls.dedupeWindowSeconds * 1000;
+  const cooldownMs = safety.cooldownSeconds * 1000;
+  // one evaluation stamps every candidate it saw with one time, so few distinct times come back
+  const parsedTimes = new Map<string, number>();
+  const msSince = (at: string | null): number => {
+    if (at === null) return Number.POSITIVE_INFINITY;
+    let ms = parsedTimes.get(at);
+    if (ms === undefined) {
+      ms = Date.parse(at);
+      parsedTimes.set(at, ms);
+    }
+    return now - ms;
   };
-  const rollouts = new Map<CohortSelection, CandidateDecision["rollout"]>();
-  const rolloutOf = (s: CohortSelection): CandidateDecision["rollout"] => {
-    let view = rollouts.get(s);
+  // Records are plain data: their common, identical parts (dedupe, safety, rollout and gate blocks,
+  // reason lists) are shared objects, which keeps a 20k-candidate evaluation from allocating 100k
+  // objects. They serialize exactly as separate copies would.
+  const dedupeOf = sharedBy((lastUnsuppressedAt: string | null, active: number): CandidateDecision["dedupe"] => ({
+    windowSeconds: noiseControls.dedupeWindowSeconds,
+    active: active === 1,
+    remainingSeconds: active === 1 ? (dedupeMs - msSince(lastUnsuppressedAt)) / 1000 : 0,
+    lastUnsuppressedAt,
+  }));
+  const safetyOf = sharedBy((lastDispatchedAt: string | null, flags: number): CandidateDecision["safety"] => ({
+    killSwitchActive,
+    cooldownActive: (flags & 1) !== 0,
+    cooldownRemainingSeconds: (flags & 1) !== 0 ? (cooldownMs - msSince(lastDispatchedAt)) / 1000 : 0,
+    lastDispatchedAt,
+    runCapBlocked: (flags & 2) !== 0,
+    loopCapBlocked: (flags & 4) !== 0,
+  }));
+  // what the policy says of each category (allowlists, thresholds) as gate bits, once per evaluation,
+  // and the categories a result yields as shared lists of those entries (see CATEGORY_LISTS)
+  const entryOf = new Map(
+    CATEGORIES.map((category) => {
+      const taxonomy = TAXONOMY[category];
+      const policyBits =
+        (allow.categories.includes(category) ? CATEGORY_ALLOWED : 0) |
+        (allow.intents.includes(taxonomy.recommendedIntent) ? INTENT_ALLOWED : 0) |
+        (SEVERITY_RANK[taxonomy.severity] >= SEVERITY_RANK[thresholds.minSeverity] ? SEVERITY_MET : 0) |
+        (CONFIDENCE_RANK[taxonomy.confidence] >= CONFIDENCE_RANK[thresholds.minConfidence] ? CONFIDENCE_MET : 0);
+      return [category, { category, taxonomy, policyBits }];
+    }),
+  );
+  const entryLists = CATEGORY_LISTS.map((list) => list.map((category) => entryOf.get(category) as CategoryEntry));
+  // one rollout block per (bucket, scope, canary): at most 400 under hash v1, whatever the fleet's size
+  const rolloutViews: CandidateDecision["rollout"][] = [];
+  const rolloutViewOf = (s: CohortSelection): CandidateDecision["rollout"] => {
+    const key = s.bucket * 4 + (s.inScope ? 2 : 0) + (s.canarySelected ? 1 : 0);
+    let view = rolloutViews[key];
     if (!view) {
       view = { bucket: s.bucket, hashVersion: s.hashVersion, inScope: s.inScope, canarySelected: s.canarySelected, inCohort: s.inCohort };
-      rollouts.set(s, view);
+      rolloutViews[key] = view;
     }
     return view;
   };
-  // keyed by the loop's rollout reasons (one of three shared lists), then by the gate booleans
-  type SharedGates = { gates: CandidateDecision["gates"]; gatingReasons: string[]; withRail: Map<string, string[]> };
-  const sharedGates = new Map<readonly string[], (SharedGates | undefined)[]>();
+  // The gates and the reasons they give depend only on the gate bits and the loop's rollout
+  // reasons (one of three shared lists): computed once per combination and shared.
+  const gatesOf = sharedBy((rolloutReasons: readonly string[], bits: number): SharedGates => {
+    const gates = {
+      modeGuardedAuto: guarded,
+      suppressed: (bits & SUPPRESSED) !== 0,
+      categoryAllowed: (bits & CATEGORY_ALLOWED) !== 0,
+      intentAllowed: (bits & INTENT_ALLOWED) !== 0,
+      severityMeetsThreshold: (bits & SEVERITY_MET) !== 0,
+      confidenceMeetsThreshold: (bits & CONFIDENCE_MET) !== 0,
+      rolloutScopeAllowed: (bits & IN_SCOPE) !== 0,
+      rolloutCanarySelected: (bits & CANARY_SELECTED) !== 0,
+      governanceActive: governanceBlock.length === 0,
+    };
+    const gating: string[] = [...rolloutReasons, ...fleetWideRolloutReasons, ...governanceBlock];
+    if (!gates.modeGuardedAuto) gating.push("policy_mode_not_guarded_auto");
+    if (gates.suppressed) gating.push("candidate_suppressed");
+    if (!gates.categoryAllowed) gating.push("category_not_allowlisted");
+    if (!gates.intentAllowed) gating.push("intent_not_allowlisted");
+    if (!gates.severityMeetsThreshold) gating.push("severity_below_threshold");
+    if (!gates.confidenceMeetsThreshold) gating.push("confidence_below_threshold");
+    return { gates, gatingReasons: sortedUnique(gating), withRail: new Map<string, string[]>() };
+  });
   const loopSuppressions = new Map(Object.entries(suppressions));
   const globalSuppressions = suppressions["*"];
-  const dedupeMs = noiseControls.dedupeWindowSeconds * 1000;
-  const cooldownMs = safety.cooldownSeconds * 1000;
-  let previousId = "";
+  const ignoreDedupe = context.ignoreDedupe === true;
+  let previousLoopId: string | null = null;
+  let previousCategory: Category | null = null;
   const selectedByLoop = new Map<string, number>();
   let selectedTotal = 0;
   const candidates: CandidateDecision[] = [];
+  // the counts of §3.5, kept on the way (reason lists are shared, so their union is over few lists)
+  let unsuppressedCount = 0;
+  let autoEligibleCount = 0;
+  let policySuppressedCount = 0;
+  let dedupedCount = 0;
+  const unsuppressedReasonLists = new Set<readonly string[]>();
 
   for (const result of results) {
     const { loopId } = result;
     const traceId = result.traceId ?? null;
-    for (const category of categoriesOf(result.status === "failed", result.healthStatus)) {
-      const candidateId = `${loopId}:${category}`;
+    const selection = selectLoop(loopId);
+    const rolloutView = rolloutViewOf(selection);
+    const rolloutBits = (selection.inScope ? IN_SCOPE : 0) | (selection.canarySelected ? CANARY_SELECTED : 0);
+    // looked up once per loop: a candidate-id key would cost a string build and hash per candidate
+    const loopSuppressed = loopSuppressions.size > 0 ? loopSuppressions.get(loopId) : undefined;
+    const unsuppressedTimes = state.lastUnsuppressedAt.get(loopId);
+    const dispatchTimes = state.lastDispatchedAt.get(loopId);
+    const failed = result.status === "failed";
+    const health = result.healthStatus;
+    for (const { category, taxonomy, policyBits } of entryLists[
+      (failed ? 3 : 0) + (health === "critical" ? 1 : health === "degraded" ? 2 : 0)
+    ] as CategoryEntry[]) {
       // sorted, so a duplicate (the first wins) sits right after its twin
-      if (candidateId === previousId) continue;
-      previousId = candidateId;
-      const taxonomy = TAXONOMY[category];
+      if (loopId === previousLoopId && category === previousCategory) continue;
+      previousLoopId = loopId;
+      previousCategory = category;
+      const candidateId = `${loopId}:${category}`;
 
       // suppression: loop → global → dedupe
       let scope: "loop" | "global" | "cooldown" | null = null;
-      if (loopSuppressions.get(loopId)?.includes(category)) scope = "loop";
+      if (loopSuppressed?.includes(category)) scope = "loop";
       else if (globalSuppressions?.includes(category)) scope = "global";
-      const lastUnsuppressedAt = state.lastUnsuppressedAt.get(candidateId) ?? null;
-      const sinceUnsuppressed = lastUnsuppressedAt === null ? Number.POSITIVE_INFINITY : now - Date.parse(lastUnsuppressedAt);
-      const dedupeActive = scope === null && dedupeMs > 0 && sinceUnsuppressed < dedupeMs && context.ignoreDedupe !== true;
+      const lastUnsuppressedAt = unsuppressedTimes?.[category] ?? null;
+      const dedupeActive = scope === null && !ignoreDedupe && dedupeMs > 0 && msSince(lastUnsuppressedAt) < dedupeMs;
       if (dedupeActive) scope = "cooldown";
       const suppressed = scope !== null;
-
-      const selection = cohort.get(loopId) as CohortSelection;
-      const categoryAllowed = allow.categories.includes(category);
-      const intentAllowed = allow.intents.includes(taxonomy.recommendedIntent);
-      const severityMeetsThreshold = SEVERITY_RANK[taxonomy.severity] >= SEVERITY_RANK[thresholds.minSeverity];
-      const confidenceMeetsThreshold = CONFIDENCE_RANK[taxonomy.confidence] >= CONFIDENCE_RANK[thresholds.minConfidence];
-      // the gates and the reasons they give depend on a handful of booleans and the loop's rollout
-      // reasons (one of three shared lists): both are computed once per combination and shared
-      const mask =
-        (suppressed ? 1 : 0) |
-        (categoryAllowed ? 2 : 0) |
-        (intentAllowed ? 4 : 0) |
-        (severityMeetsThreshold ? 8 : 0) |
-        (confidenceMeetsThreshold ? 16 : 0) |
-        (selection.inScope ? 32 : 0) |
-        (selection.canarySelected ? 64 : 0);
-      let byMask = sharedGates.get(selection.reasons);
-      if (!byMask) {
-        byMask = [];
-        sharedGates.set(selection.reasons, byMask);
-      }
-      let shared = byMask[mask];
-      if (!shared) {
-        const gates = {
-          modeGuardedAuto: guarded,
-          suppressed,
-          categoryAllowed,
-          intentAllowed,
-          severityMeetsThreshold,
-          confidenceMeetsThreshold,
-          rolloutScopeAllowed: selection.inScope,
-          rolloutCanarySelected: selection.canarySelected,
-          governanceActive: governanceBlock.length === 0,
-        };
-        const gating: string[] = [...selection.reasons, ...fleetWideRolloutReasons, ...governanceBlock];
-        if (!gates.modeGuardedAuto) gating.push("policy_mode_not_guarded_auto");
-        if (suppressed) gating.push("candidate_suppressed");
-        if (!categoryAllowed) gating.push("category_not_allowlisted");
-        if (!intentAllowed) gating.push("intent_not_allowlisted");
-        if (!severityMeetsThreshold) gating.push("severity_below_threshold");
-        if (!confidenceMeetsThreshold) gating.push("confidence_below_threshold");
-        shared = { gates, gatingReasons: sortedUnique(gating), withRail: new Map<string, string[]>() };
-        byMask[mask] = shared;
-      }
+      const shared = gatesOf(selection.reasons, (suppressed ? SUPPRESSED : 0) | policyBits | rolloutBits);
       const { gates, gatingReasons } = shared;
 
       // safety rails: the first that applies, only for candidates every gate let through
-      const lastDispatchedAt = state.lastDispatchedAt.get(candidateId) ?? null;
-      const sinceDispatch = lastDispatchedAt === null ? Number.POSITIVE_INFINITY : now - Date.parse(lastDispatchedAt);
-      const cooldownActive = cooldownMs > 0 && sinceDispatch < cooldownMs;
+      const lastDispatchedAt = dispatchTimes?.[category] ?? null;
+      const cooldownActive = cooldownMs > 0 && msSince(lastDispatchedAt) < cooldownMs;
       let rail: string | null = null;
       let runCapBlocked = false;
       let loopCapBlocked = false;
@@ -247,47 +273,34 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
               : scope === "cooldown"
                 ? "policy.noiseControls.dedupeWindowSeconds"
                 : null,
-        dedupe:
-          dedupeActive || (dedupeMs > 0 && lastUnsuppressedAt !== null)
-            ? {
-                windowSeconds: noiseControls.dedupeWindowSeconds,
-                active: dedupeActive,
-                remainingSeconds: dedupeActive ? (dedupeMs - sinceUnsuppressed) / 1000 : 0,
-                lastUnsuppressedAt: dedupeMs > 0 ? lastUnsuppressedAt : null,
-              }
-            : noDedupe,
+        dedupe: dedupeOf(dedupeMs > 0 ? lastUnsuppressedAt : null, dedupeActive ? 1 : 0),
         gates,
-        rollout: rolloutOf(selection),
-        safety:
-          cooldownActive || lastDispatchedAt !== null || runCapBlocked || loopCapBlocked
-            ? {
-                killSwitchActive,
-                cooldownActive,
-                cooldownRemainingSeconds: cooldownActive ? (cooldownMs - sinceDispatch) / 1000 : 0,
-                lastDispatchedAt,
-                runCapBlocked,
-                loopCapBlocked,
-              }
-            : cleanSafety,
+        rollout: rolloutView,
+        safety: safetyOf(lastDispatchedAt, (cooldownActive ? 1 : 0) | (runCapBlocked ? 2 : 0) | (loopCapBlocked ? 4 : 0)),
         gatingReasons,
         reasons,
         eligible: reasons.length === 0,
       });
+      if (scope === "cooldown") dedupedCount++;
+      else if (scope !== null) policySuppressedCount++;
+      else {
+        unsuppressedCount++;
+        if (reasons.length === 0) autoEligibleCount++;
+        unsuppressedReasonLists.add(reasons);
+      }
     }
   }
 
-  const unsuppressed = candidates.filter((c) => !c.suppressed);
-  const autoEligibleCount = unsuppressed.filter((c) => c.eligible).length;
   const unsuppressedReasons = new Set<string>();
-  for (const c of unsuppressed) for (const reason of c.reasons) unsuppressedReasons.add(reason);
+  for (const list of unsuppressedReasonLists) for (const reason of list) unsuppressedReasons.add(reason);
   const has = (...codes: string[]) => codes.some((code) => unsuppressedReasons.has(code));
-  const reasonCodes: string[] = [unsuppressed.length > 0 ? "fleet_action_required" : "no_action_required"];
-  if (unsuppressed.length < candidates.length) reasonCodes.push("fleet_actions_suppressed");
-  if (candidates.some((c) => c.suppressionReason === "registry_policy_suppression")) reasonCodes.push("fleet_actions_policy_suppressed");
-  if (candidates.some((c) => c.suppressionReason === "advisory_cooldown_active")) reasonCodes.push("fleet_actions_deduped");
+  const reasonCodes: string[] = [unsuppressedCount > 0 ? "fleet_action_required" : "no_action_required"];
+  if (unsuppressedCount < candidates.length) reasonCodes.push("fleet_actions_suppressed");
+  if (policySuppressedCount > 0) reasonCodes.push("fleet_actions_policy_suppressed");
+  if (dedupedCount > 0) reasonCodes.push("fleet_actions_deduped");
   if (guarded) {
     if (autoEligibleCount > 0) reasonCodes.push("fleet_auto_candidates_eligible");
-    if (unsuppressed.length > 0 && autoEligibleCount === 0) reasonCodes.push("fleet_auto_candidates_blocked");
+    if (unsuppressedCount > 0 && autoEligibleCount === 0) reasonCodes.push("fleet_auto_candidates_blocked");
     if (has("autonomous_rollout_scope_excluded", "autonomous_rollout_canary_excluded"))
       reasonCodes.push("fleet_auto_candidates_rollout_gated");
     if (has(PAUSED_MANUAL, PAUSED_AUTO)) reasonCodes.push("fleet_auto_candidates_paused");
@@ -296,7 +309,7 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
     if (has("autonomous_cooldown_active", "autonomous_max_actions_per_run_exceeded", "autonomous_max_actions_per_loop_exceeded")) {
       reasonCodes.push("fleet_auto_candidates_safety_blocked");
     }
-    if (governanceBlock.length > 0 && unsuppressed.length > 0) reasonCodes.push("fleet_auto_candidates_governance_blocked");
+    if (governanceBlock.length > 0 && unsuppressedCount > 0) reasonCodes.push("fleet_auto_candidates_governance_blocked");
   }
 
   return {
@@ -311,11 +324,11 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
       counts: {
         evaluatedLoopCount: observation.data.results.length,
         candidateCount: candidates.length,
-        unsuppressedCount: unsuppressed.length,
-        suppressedCount: candidates.length - unsuppressed.length,
-        cooldownSuppressedCount: candidates.filter((c) => c.suppressionReason === "advisory_cooldown_active").length,
+        unsuppressedCount,
+        suppressedCount: candidates.length - unsuppressedCount,
+        cooldownSuppressedCount: dedupedCount,
         autoEligibleCount,
-        manualOnlyCount: unsuppressed.length - autoEligibleCount,
+        manualOnlyCount: unsuppressedCount - autoEligibleCount,
       },
       reasonCodes: sortedUnique(reasonCodes),
       governance: { posture: governance.posture, reasonCodes: [...governance.reasonCodes], blocksAutonomous: governance.blocksAutonomous },
@@ -329,5 +342,36 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
       },
       candidates,
     },
+  };
+}
+
+// the gate bits of one candidate
+const SUPPRESSED = 1;
+const CATEGORY_ALLOWED = 2;
+const INTENT_ALLOWED = 4;
+const SEVERITY_MET = 8;
+const CONFIDENCE_MET = 16;
+const IN_SCOPE = 32;
+const CANARY_SELECTED = 64;
+
+type CategoryEntry = { category: Category; taxonomy: (typeof TAXONOMY)[Category]; policyBits: number };
+type SharedGates = { gates: CandidateDecision["gates"]; gatingReasons: string[]; withRail: Map<string, string[]> };
+
+// One value per (key, variant), made on first use: e.g. candidates stamped at the same time share
+// their dedupe block instead of each allocating an equal copy.
+function sharedBy<K, V>(make: (key: K, variant: number) => V): (key: K, variant: number) => V {
+  const cache = new Map<K, V[]>();
+  return (key, variant) => {
+    let variants = cache.get(key);
+    if (!variants) {
+      variants = [];
+      cache.set(key, variants);
+    }
+    let value = variants[variant];
+    if (value === undefined) {
+      value = make(key, variant);
+      variants[variant] = value;
+    }
+    return value;
   };
 }

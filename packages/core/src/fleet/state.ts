@@ -1,5 +1,6 @@
 import type { Envelope } from "../chain/seal.ts";
 import type { Registry } from "../contract/normalized-registry.ts";
+import type { Category } from "../contract/taxonomy.ts";
 import type {
   AutoPauseMetrics,
   AutoPauseTripped,
@@ -99,16 +100,19 @@ export interface OutcomeTotals {
  * The fleet as the log says it is. Grows with loops and candidates, never with the number of
  * events: every map is keyed by candidate or intent, the dispatch window is bounded.
  */
+/** When each of a loop's candidates last did something, by category (ISO times). */
+export type TimesByCategory = Readonly<Partial<Record<Category, string>>>;
+
 export interface FleetState {
   readonly policy: AppliedPolicy | null;
   readonly killSwitch: OperatorLatch;
   readonly rolloutPause: OperatorLatch;
   readonly observation: { readonly seq: number; readonly at: string; readonly data: FleetObserved } | null;
   readonly evaluation: { readonly seq: number; readonly at: string; readonly data: PolicyEvaluated } | null;
-  /** candidateId → when it was last evaluated unsuppressed (advisory dedupe). */
-  readonly lastUnsuppressedAt: ReadonlyMap<string, string>;
-  /** candidateId → when it was last dispatched autonomously (the autonomous cooldown starts at dispatch). */
-  readonly lastDispatchedAt: ReadonlyMap<string, string>;
+  /** loopId → category → when that candidate was last evaluated unsuppressed (advisory dedupe). */
+  readonly lastUnsuppressedAt: ReadonlyMap<string, TimesByCategory>;
+  /** loopId → category → when that candidate was last dispatched autonomously (the autonomous cooldown starts at dispatch). */
+  readonly lastDispatchedAt: ReadonlyMap<string, TimesByCategory>;
   /** candidateId → its current instance. */
   readonly instances: ReadonlyMap<string, CandidateInstance>;
   readonly autoPause: {
@@ -193,6 +197,12 @@ export function observedCandidateIds(observation: FleetObserved): string[] {
 // costs O(1) whatever the fleet's size. A state is therefore superseded by the one evolve returns;
 // never evolve the same state twice (replay, the ledger and verifyDecisions all fold forward).
 const owned = <K, V>(map: ReadonlyMap<K, V>): Map<K, V> => map as Map<K, V>;
+// a candidate's time, kept under its loop (also owned, updated in place)
+const stamp = (times: Map<string, TimesByCategory>, loopId: string, category: Category, at: string): void => {
+  const loopTimes = times.get(loopId) as Partial<Record<Category, string>> | undefined;
+  if (loopTimes) loopTimes[category] = at;
+  else times.set(loopId, { [category]: at });
+};
 // the same ownership for the state object itself: an event updates its fields in place
 const update = (state: FleetState, changes: Partial<FleetState>): FleetState =>
   Object.assign(state as { -readonly [K in keyof FleetState]: FleetState[K] }, changes);
@@ -253,7 +263,8 @@ export function evolveFleet(state: FleetState, envelope: Envelope): FleetState {
     case "PolicyEvaluated": {
       const data = envelope.data as unknown as PolicyEvaluated;
       const lastUnsuppressedAt = owned(state.lastUnsuppressedAt);
-      for (const candidate of data.candidates) if (!candidate.suppressed) lastUnsuppressedAt.set(candidate.candidateId, envelope.at);
+      for (const candidate of data.candidates)
+        if (!candidate.suppressed) stamp(lastUnsuppressedAt, candidate.loopId, candidate.category, envelope.at);
       return update(state, { evaluation: { seq: envelope.seq, at: envelope.at, data }, lastUnsuppressedAt });
     }
     case "AutoPauseTripped": {
@@ -312,7 +323,7 @@ function requested(state: FleetState, envelope: Envelope, data: DispatchRequeste
       outcome: null,
     });
     // the autonomous cooldown starts at dispatch (the reference started it at classification)
-    if (data.mode === "autonomous") lastDispatchedAt.set(planned.candidateId, envelope.at);
+    if (data.mode === "autonomous") stamp(lastDispatchedAt, planned.loopId, planned.category, envelope.at);
   }
   const batch: BatchRecord = {
     batchId: data.batchId,
