@@ -1,6 +1,6 @@
 // Verified replay from the fs (or S3) store into fleet status, beside a loop that only parses and
 // hashes the same lines. Usage: replay.mjs <events> [fs|s3]
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -21,7 +21,7 @@ if (backend === "s3") {
   const { s3rverClient } = await import("../../tests/s3/s3rver-harness.mjs");
   const { createS3EventStore } = await import("@opsledger/store-s3");
   // the server runs in its own process, as a real endpoint would
-  const server = spawn(process.execPath, ["--openssl-legacy-provider", new URL("../s3rver-process.mjs", import.meta.url).pathname], {
+  const server = spawn(process.execPath, [...(process.env.S3RVER_PROF ? ["--cpu-prof", "--cpu-prof-dir=/tmp/s3prof"] : []), "--openssl-legacy-provider", new URL("../s3rver-process.mjs", import.meta.url).pathname], {
     stdio: ["pipe", "pipe", "inherit"],
   });
   const { endpoint, bucket } = await new Promise((resolve) => server.stdout.once("data", (chunk) => resolve(JSON.parse(String(chunk)))));
@@ -69,7 +69,7 @@ const baseline = await measure(async () => {
   for (const name of names) {
     for await (const line of lines(join(dir, "fleet", name))) {
       JSON.parse(line);
-      createHash("sha256").update(line.slice(84, -1)).digest("hex");
+      hash("sha256", line.slice(84, -1), "hex");
       n++;
     }
   }

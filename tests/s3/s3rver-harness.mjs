@@ -46,7 +46,7 @@ function conditionalWrites() {
   };
 }
 
-/** A client for a local s3rver: path style, its fixed credentials, checksums only where S3 requires them. */
+/** A client for a local s3rver: path style, its fixed credentials, checksums only where S3 requires them, cached middleware. */
 export function s3rverClient(endpoint) {
   return new S3Client({
     endpoint,
@@ -55,6 +55,8 @@ export function s3rverClient(endpoint) {
     credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
+    // resolve each command's middleware once, not per request (the store adds no per-command middleware)
+    cacheMiddleware: true,
   });
 }
 

@@ -13,7 +13,8 @@ export interface S3EnvironmentOptions {
  * us-east-1), `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL` for S3-compatible endpoints (path-style
  * addressing then, unless `OPSLEDGER_S3_FORCE_PATH_STYLE=false`), credentials from the SDK's
  * default chain. Checksums are sent only where S3 requires them, since several S3-compatible
- * servers reject the SDK's default CRC32 headers.
+ * servers reject the SDK's default CRC32 headers. Middleware is cached per command class
+ * (`cacheMiddleware`): the store adds no per-command middleware, and a replay's GETs cost less.
  */
 export async function openS3StoreFromEnv(options: S3EnvironmentOptions): Promise<S3EventStore> {
   const { env } = options;
@@ -23,6 +24,8 @@ export async function openS3StoreFromEnv(options: S3EnvironmentOptions): Promise
     ...(endpoint ? { endpoint, forcePathStyle: env["OPSLEDGER_S3_FORCE_PATH_STYLE"] !== "false" } : {}),
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
+    // resolve each command's middleware stack once per command class, not once per request
+    cacheMiddleware: true,
   });
   const store = createS3EventStore({
     client,

@@ -54,6 +54,23 @@ const DIGITS = 20;
 const SEGMENT = /^\d{20}\.ndjson$/;
 const PREFIX = /^([A-Za-z0-9][A-Za-z0-9._-]*)(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
 
+// a record as read: its location (`<key>#<line>`) is built only when a report asks for it
+class S3Record implements StoredRecord {
+  readonly seq: number;
+  readonly line: string;
+  readonly #key: string;
+  readonly #lineNumber: number;
+  constructor(seq: number, line: string, key: string, lineNumber: number) {
+    this.seq = seq;
+    this.line = line;
+    this.#key = key;
+    this.#lineNumber = lineNumber;
+  }
+  get location(): string {
+    return `${this.#key}#${this.#lineNumber}`;
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -256,7 +273,7 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
         for (const [index, line] of batch.entries()) {
           assertOpen();
           const seq = firstSeq + index;
-          if (seq >= fromSeq) yield { seq, line, location: `${key}#${index + 1}` };
+          if (seq >= fromSeq) yield new S3Record(seq, line, key, index + 1);
         }
         expected = firstSeq + batch.length;
         previousKey = key;

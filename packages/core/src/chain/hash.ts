@@ -1,12 +1,32 @@
 // The one module of the core that touches node: (OpenSSL's SHA-256 is several times faster than
-// a pure-JS hash, which matters when verifying large logs).
-import { createHash } from "node:crypto";
+// a pure-JS hash, which matters when verifying large logs). `hash` is the one-shot digest (Node
+// ≥ 20.12; we require 20.19): on record-sized input it is about twice as fast as createHash.
+import { hash } from "node:crypto";
 
 /** Lowercase hex SHA-256 of a string's UTF-8 bytes. */
-export const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex");
+export const sha256Hex = (text: string): string => hash("sha256", text, "hex");
 
 /** The first 8 bytes of SHA-256(text) as an unsigned integer (a bigint, it exceeds 2^53). */
-export const sha256Prefix64 = (text: string): bigint => createHash("sha256").update(text, "utf8").digest().readBigUInt64BE(0);
+export function sha256Prefix64(text: string): bigint {
+  const digest = digestBytes(text);
+  return (BigInt(word(digest, 0)) << 32n) | BigInt(word(digest, 4));
+}
+
+/**
+ * The same 64-bit prefix modulo `modulus` (< 2^21), in plain numbers: (hi·2^32 + lo) mod m from the
+ * two 32-bit halves, all below 2^53. Cohort buckets need only this, and BigInt costs more than the hash.
+ */
+export function sha256Prefix64Mod(text: string, modulus: number): number {
+  const digest = digestBytes(text);
+  const high = word(digest, 0);
+  const low = word(digest, 4);
+  return ((high % modulus) * (TWO_POW_32 % modulus) + (low % modulus)) % modulus;
+}
+const TWO_POW_32 = 2 ** 32;
+// "binary" (latin1): one character per digest byte, and no Buffer to allocate
+const digestBytes = (text: string): string => hash("sha256", text, "binary");
+const word = (bytes: string, at: number): number =>
+  ((bytes.charCodeAt(at) << 24) | (bytes.charCodeAt(at + 1) << 16) | (bytes.charCodeAt(at + 2) << 8) | bytes.charCodeAt(at + 3)) >>> 0;
 
 /** `prevHash` of the first record of every ledger. */
 export const GENESIS_HASH: string = "0".repeat(64);

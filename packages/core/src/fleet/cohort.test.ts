@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type CohortRollout, cohortBucket, cohortHashV1, previewCohort, selectCohort } from "./cohort.ts";
+import { type CohortRollout, cohortBucket, cohortHashV1, cohortHashV2, previewCohort, selectCohort } from "./cohort.ts";
 
 const rollout = (
   canaryPercent: number,
@@ -110,6 +110,19 @@ describe("cohort selection properties", () => {
     // the reference's weak spot: a 10 % canary of 20 loops is 2 loops, never 0 or 5
     const twenty = Array.from({ length: 20 }, (_, i) => `loop-${i}`);
     expect(selectCohort(twenty, rollout(10, { mode: "exact" })).filter((s) => s.inCohort)).toHaveLength(2);
+  });
+
+  it("computes v2 as the first 8 bytes of SHA-256 of the UTF-8 of `loopId|salt` (vectors from Python's hashlib)", () => {
+    const salt = "fleet-autonomous-rollout-v1";
+    const vectors: [string, bigint, number][] = [
+      ["alpha", 0xf33b4bbb6f4b4937n, 9623],
+      ["loop-000001", 0x2f35ddd301cf1646n, 4582],
+      ["lööp-ü-🚀", 0x246611b7dc410246n, 7910],
+    ];
+    for (const [loopId, hash, bucket] of vectors) {
+      expect(cohortHashV2(loopId, salt)).toBe(hash);
+      expect(cohortBucket(loopId, salt, 2)).toBe(bucket);
+    }
   });
 
   it("spreads v2 buckets uniformly over 100,000 generated ids (chi-square over 100 bins)", () => {

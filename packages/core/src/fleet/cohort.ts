@@ -1,4 +1,4 @@
-import { sha256Prefix64 } from "../chain/hash.ts";
+import { sha256Prefix64, sha256Prefix64Mod } from "../chain/hash.ts";
 import type { Rollout } from "../contract/normalized-registry.ts";
 import { compareCodePoints } from "./order.ts";
 
@@ -41,8 +41,11 @@ const MODULUS = 1000003;
 function fold(start: number, text: string): number {
   let h = start;
   for (let i = 0; i < text.length; i++) {
-    const cp = text.codePointAt(i) as number;
-    if (cp > 0xffff) i++; // an astral character is one code point in two UTF-16 units
+    let cp = text.charCodeAt(i);
+    if (cp >= 0xd800 && cp <= 0xdbff) {
+      cp = text.codePointAt(i) as number;
+      if (cp > 0xffff) i++; // an astral character is one code point in two UTF-16 units
+    }
     h = (h * 31 + cp) % MODULUS;
   }
   return h;
@@ -70,7 +73,7 @@ export const cohortHashV2 = (loopId: string, salt: string): bigint => sha256Pref
 
 /** A loop's bucket: v1 `h mod 100`, v2 `hash mod 10000`. */
 export function cohortBucket(loopId: string, salt: string, hashVersion: 1 | 2): number {
-  return hashVersion === 1 ? cohortHashV1(loopId, salt) % 100 : Number(cohortHashV2(loopId, salt) % 10000n);
+  return hashVersion === 1 ? cohortHashV1(loopId, salt) % 100 : sha256Prefix64Mod(`${loopId}|${salt}`, 10_000);
 }
 
 // the canary as a count of buckets: percent for v1, basis points for v2 (two decimals of a percent)
