@@ -21,7 +21,7 @@ if (backend === "s3") {
   const { s3rverClient } = await import("../../tests/s3/s3rver-harness.mjs");
   const { createS3EventStore } = await import("@opsledger/store-s3");
   // the server runs in its own process, as a real endpoint would
-  const server = spawn(process.execPath, [...(process.env.S3RVER_PROF ? ["--cpu-prof", "--cpu-prof-dir=/tmp/s3prof"] : []), "--openssl-legacy-provider", new URL("../s3rver-process.mjs", import.meta.url).pathname], {
+  const server = spawn(process.execPath, ["--openssl-legacy-provider", new URL("../s3rver-process.mjs", import.meta.url).pathname], {
     stdio: ["pipe", "pipe", "inherit"],
   });
   const { endpoint, bucket } = await new Promise((resolve) => server.stdout.once("data", (chunk) => resolve(JSON.parse(String(chunk)))));
