@@ -11,18 +11,26 @@ const SCOPE_REASONS: readonly string[] = Object.freeze([SCOPE_EXCLUDED]);
 const CANARY_REASONS: readonly string[] = Object.freeze([CANARY_EXCLUDED]);
 const NO_REASONS: readonly string[] = Object.freeze([]);
 
-/** Where one loop stands in the rollout. */
-export interface CohortSelection {
-  readonly loopId: string;
+/** Where a loop stands in the rollout, without its id (the rollout block of a recorded decision). */
+export interface CohortPlacement {
   /** v1: 0–99 (percent); v2: 0–9999 (basis points). */
   readonly bucket: number;
   readonly hashVersion: 1 | 2;
   readonly inScope: boolean;
   readonly canarySelected: boolean;
   readonly inCohort: boolean;
+}
+
+/** Where one loop stands in the rollout. */
+export interface CohortSelection extends CohortPlacement {
+  readonly loopId: string;
   /** `autonomous_rollout_scope_excluded` or `autonomous_rollout_canary_excluded`, or none. */
   readonly reasons: readonly string[];
 }
+
+/** The reason codes of the scope and canary gates (shared, frozen lists). */
+export const rolloutReasons = (inScope: boolean, canarySelected: boolean): readonly string[] =>
+  !inScope ? SCOPE_REASONS : canarySelected ? NO_REASONS : CANARY_REASONS;
 
 /** The rollout fields cohort selection reads. */
 export type CohortRollout = Pick<Rollout, "canaryPercent" | "scope" | "selector">;
@@ -89,14 +97,19 @@ const canaryBuckets = (canaryPercent: number, hashVersion: 1 | 2): number =>
  * @returns one selection per input loop id, in input order.
  */
 export function selectCohort(loopIds: readonly string[], rollout: CohortRollout): CohortSelection[] {
-  return loopIds.map(cohortSelector(rollout, () => loopIds));
+  const place = cohortPlacer(rollout, () => loopIds);
+  return loopIds.map((loopId) => {
+    const { bucket, hashVersion, inScope, canarySelected, inCohort } = place(loopId);
+    return { loopId, bucket, hashVersion, inScope, canarySelected, inCohort, reasons: rolloutReasons(inScope, canarySelected) };
+  });
 }
 
 /**
- * {@link selectCohort} one loop at a time. `population` gives every loop the rollout is over; only
- * exact mode reads it (once), so a percent-mode caller never has to build it.
+ * {@link selectCohort} one loop at a time, as shared placements: one object per (bucket, scope,
+ * canary), at most 400 under hash v1 whatever the fleet's size. `population` gives every loop the
+ * rollout is over; only exact mode reads it (once), so a percent-mode caller never builds it.
  */
-export function cohortSelector(rollout: CohortRollout, population: () => Iterable<string>): (loopId: string) => CohortSelection {
+export function cohortPlacer(rollout: CohortRollout, population: () => Iterable<string>): (loopId: string) => CohortPlacement {
   const { salt, hashVersion, mode } = rollout.selector;
   const scope = new Set(rollout.scope.loopIds);
   const inScope = (loopId: string): boolean => scope.size === 0 || scope.has(loopId);
@@ -114,12 +127,18 @@ export function cohortSelector(rollout: CohortRollout, population: () => Iterabl
     exactSelected = new Set(ranked.slice(0, count).map((entry) => entry.loopId));
   }
 
+  const placements: CohortPlacement[] = [];
   return (loopId) => {
     const bucket = cohortBucket(loopId, salt, hashVersion);
     const scoped = inScope(loopId);
     const canarySelected = exactSelected ? exactSelected.has(loopId) : buckets <= 0 ? false : buckets >= range ? true : bucket < buckets;
-    const reasons = !scoped ? SCOPE_REASONS : canarySelected ? NO_REASONS : CANARY_REASONS;
-    return { loopId, bucket, hashVersion, inScope: scoped, canarySelected, inCohort: scoped && canarySelected, reasons };
+    const key = bucket * 4 + (scoped ? 2 : 0) + (canarySelected ? 1 : 0);
+    let placement = placements[key];
+    if (!placement) {
+      placement = { bucket, hashVersion, inScope: scoped, canarySelected, inCohort: scoped && canarySelected };
+      placements[key] = placement;
+    }
+    return placement;
   };
 }
 

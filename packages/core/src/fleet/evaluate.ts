@@ -1,7 +1,7 @@
 import { CATEGORIES, type Category, CONFIDENCE_RANK, SEVERITY_RANK, TAXONOMY } from "../contract/taxonomy.ts";
 import type { AutoPauseTripped, CandidateDecision, PolicyEvaluated } from "../events/fleet-events.ts";
 import { autoPauseMetrics, autoPauseTriggers } from "./autopause.ts";
-import { type CohortSelection, cohortSelector } from "./cohort.ts";
+import { cohortPlacer, rolloutReasons } from "./cohort.ts";
 import { assessGovernance } from "./governance.ts";
 import { allBelowSurrogates, compareCodePoints, sortedUnique } from "./order.ts";
 import type { FleetState } from "./state.ts";
@@ -85,10 +85,7 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
 
   // the cohort over a stable population: every declared loop plus every observed one (selection
   // does not depend on the order it is given them; percent mode does not read it at all)
-  const selectLoop = cohortSelector(rollout, () => [
-    ...registry.loops.map((l) => l.loopId),
-    ...observation.data.results.map((r) => r.loopId),
-  ]);
+  const placeLoop = cohortPlacer(rollout, () => [...registry.loops.map((l) => l.loopId), ...observation.data.results.map((r) => r.loopId)]);
 
   // candidates in (loopId, category) code-point order, one per id: results sorted by loop id, and
   // within a loop health_* < reconcile_failed (code points), so no candidate list is sorted
@@ -143,20 +140,10 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
     }),
   );
   const entryLists = CATEGORY_LISTS.map((list) => list.map((category) => entryOf.get(category) as CategoryEntry));
-  // one rollout block per (bucket, scope, canary): at most 400 under hash v1, whatever the fleet's size
-  const rolloutViews: CandidateDecision["rollout"][] = [];
-  const rolloutViewOf = (s: CohortSelection): CandidateDecision["rollout"] => {
-    const key = s.bucket * 4 + (s.inScope ? 2 : 0) + (s.canarySelected ? 1 : 0);
-    let view = rolloutViews[key];
-    if (!view) {
-      view = { bucket: s.bucket, hashVersion: s.hashVersion, inScope: s.inScope, canarySelected: s.canarySelected, inCohort: s.inCohort };
-      rolloutViews[key] = view;
-    }
-    return view;
-  };
-  // The gates and the reasons they give depend only on the gate bits and the loop's rollout
-  // reasons (one of three shared lists): computed once per combination and shared.
-  const gatesOf = sharedBy((rolloutReasons: readonly string[], bits: number): SharedGates => {
+  // The gates and the reasons they give depend only on the gate bits: computed once per
+  // combination (at most 128) and shared.
+  const gatesByBits: SharedGates[] = [];
+  const makeGates = (bits: number): SharedGates => {
     const gates = {
       modeGuardedAuto: guarded,
       suppressed: (bits & SUPPRESSED) !== 0,
@@ -168,7 +155,11 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
       rolloutCanarySelected: (bits & CANARY_SELECTED) !== 0,
       governanceActive: governanceBlock.length === 0,
     };
-    const gating: string[] = [...rolloutReasons, ...fleetWideRolloutReasons, ...governanceBlock];
+    const gating: string[] = [
+      ...rolloutReasons(gates.rolloutScopeAllowed, gates.rolloutCanarySelected),
+      ...fleetWideRolloutReasons,
+      ...governanceBlock,
+    ];
     if (!gates.modeGuardedAuto) gating.push("policy_mode_not_guarded_auto");
     if (gates.suppressed) gating.push("candidate_suppressed");
     if (!gates.categoryAllowed) gating.push("category_not_allowlisted");
@@ -176,13 +167,15 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
     if (!gates.severityMeetsThreshold) gating.push("severity_below_threshold");
     if (!gates.confidenceMeetsThreshold) gating.push("confidence_below_threshold");
     return { gates, gatingReasons: sortedUnique(gating), withRail: new Map<string, string[]>() };
-  });
+  };
   const loopSuppressions = new Map(Object.entries(suppressions));
   const globalSuppressions = suppressions["*"];
   const ignoreDedupe = context.ignoreDedupe === true;
   let previousLoopId: string | null = null;
   let previousCategory: Category | null = null;
-  const selectedByLoop = new Map<string, number>();
+  // results are sorted by loop id, so one loop's candidates (even from duplicate results) are adjacent
+  let countedLoopId: string | null = null;
+  let selectedInLoop = 0;
   let selectedTotal = 0;
   const candidates: CandidateDecision[] = [];
   // the counts of §3.5, kept on the way (reason lists are shared, so their union is over few lists)
@@ -191,13 +184,14 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
   let policySuppressedCount = 0;
   let dedupedCount = 0;
   const unsuppressedReasonLists = new Set<readonly string[]>();
+  let lastReasons: readonly string[] | null = null;
 
   for (const result of results) {
     const { loopId } = result;
     const traceId = result.traceId ?? null;
-    const selection = selectLoop(loopId);
-    const rolloutView = rolloutViewOf(selection);
-    const rolloutBits = (selection.inScope ? IN_SCOPE : 0) | (selection.canarySelected ? CANARY_SELECTED : 0);
+    // the recorded rollout block is the shared placement itself
+    const placement = placeLoop(loopId);
+    const rolloutBits = (placement.inScope ? IN_SCOPE : 0) | (placement.canarySelected ? CANARY_SELECTED : 0);
     // looked up once per loop: a candidate-id key would cost a string build and hash per candidate
     const loopSuppressed = loopSuppressions.size > 0 ? loopSuppressions.get(loopId) : undefined;
     const unsuppressedTimes = state.lastUnsuppressedAt.get(loopId);
@@ -221,7 +215,12 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
       const dedupeActive = scope === null && !ignoreDedupe && dedupeMs > 0 && msSince(lastUnsuppressedAt) < dedupeMs;
       if (dedupeActive) scope = "cooldown";
       const suppressed = scope !== null;
-      const shared = gatesOf(selection.reasons, (suppressed ? SUPPRESSED : 0) | policyBits | rolloutBits);
+      const bits = (suppressed ? SUPPRESSED : 0) | policyBits | rolloutBits;
+      let shared = gatesByBits[bits];
+      if (!shared) {
+        shared = makeGates(bits);
+        gatesByBits[bits] = shared;
+      }
       const { gates, gatingReasons } = shared;
 
       // safety rails: the first that applies, only for candidates every gate let through
@@ -231,19 +230,22 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
       let runCapBlocked = false;
       let loopCapBlocked = false;
       if (guarded && gatingReasons.length === 0) {
-        const loopSelected = selectedByLoop.get(loopId) ?? 0;
+        if (loopId !== countedLoopId) {
+          countedLoopId = loopId;
+          selectedInLoop = 0;
+        }
         if (killSwitchActive) rail = "autonomous_kill_switch_enabled";
         else if (cooldownActive) rail = "autonomous_cooldown_active";
         else if (selectedTotal >= safety.maxActionsPerRun) {
           rail = "autonomous_max_actions_per_run_exceeded";
           runCapBlocked = true;
-        } else if (loopSelected >= safety.maxActionsPerLoop) {
+        } else if (selectedInLoop >= safety.maxActionsPerLoop) {
           rail = "autonomous_max_actions_per_loop_exceeded";
           loopCapBlocked = true;
         }
         if (rail === null) {
           selectedTotal++;
-          selectedByLoop.set(loopId, loopSelected + 1);
+          selectedInLoop++;
         }
       }
       let reasons = gatingReasons;
@@ -275,7 +277,7 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
                 : null,
         dedupe: dedupeOf(dedupeMs > 0 ? lastUnsuppressedAt : null, dedupeActive ? 1 : 0),
         gates,
-        rollout: rolloutView,
+        rollout: placement,
         safety: safetyOf(lastDispatchedAt, (cooldownActive ? 1 : 0) | (runCapBlocked ? 2 : 0) | (loopCapBlocked ? 4 : 0)),
         gatingReasons,
         reasons,
@@ -286,7 +288,8 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
       else {
         unsuppressedCount++;
         if (reasons.length === 0) autoEligibleCount++;
-        unsuppressedReasonLists.add(reasons);
+        if (reasons !== lastReasons) unsuppressedReasonLists.add(reasons);
+        lastReasons = reasons;
       }
     }
   }
@@ -361,8 +364,9 @@ type SharedGates = { gates: CandidateDecision["gates"]; gatingReasons: string[];
 // their dedupe block instead of each allocating an equal copy.
 function sharedBy<K, V>(make: (key: K, variant: number) => V): (key: K, variant: number) => V {
   const cache = new Map<K, V[]>();
+  const forNull: V[] = []; // the common key (never seen, never dispatched), without a Map lookup
   return (key, variant) => {
-    let variants = cache.get(key);
+    let variants = key === null ? forNull : cache.get(key);
     if (!variants) {
       variants = [];
       cache.set(key, variants);
