@@ -8,9 +8,12 @@ import { GENESIS_HASH, seal } from "@opsledger/core";
 
 export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-/** Runs `fn` once to warm up, then `runs` times; returns the median of what it returns. */
+/**
+ * Runs `fn` to warm up (once, or `warmup` times: short runs need several for the JIT and the heap
+ * to settle as in a long-running process), then `runs` times; returns the median of what it returns.
+ */
 export async function measure(fn, { runs = 3, warmup = true } = {}) {
-  if (warmup) await fn(true);
+  for (let i = 0; i < (warmup === true ? 1 : warmup === false ? 0 : warmup); i++) await fn(true);
   const results = [];
   for (let i = 0; i < runs; i++) results.push(await fn(false));
   return median(results);

@@ -70,7 +70,7 @@ if (what === "evaluate") {
       return candidates / ((performance.now() - started) / 1000);
     },
     // many runs: one run is 10–50 ms here and the median must not hang on one GC pause
-    { runs: n <= 10_000 ? 21 : 5 },
+    { runs: n <= 10_000 ? 21 : 5, warmup: n <= 10_000 ? 5 : 1 },
   );
   result = { value, unit: "candidates/s", notes: `${candidates} candidates` };
 } else if (what === "cohort") {
