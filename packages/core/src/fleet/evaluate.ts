@@ -1,4 +1,12 @@
-import { CATEGORIES, type Category, CONFIDENCE_RANK, SEVERITY_RANK, TAXONOMY } from "../contract/taxonomy.ts";
+import {
+  CATEGORIES,
+  type Category,
+  CONFIDENCE_RANK,
+  RESULT_CATEGORY_LISTS,
+  resultCategoryIndex,
+  SEVERITY_RANK,
+  TAXONOMY,
+} from "../contract/taxonomy.ts";
 import type { AutoPauseTripped, CandidateDecision, PolicyEvaluated } from "../events/fleet-events.ts";
 import { autoPauseMetrics, autoPauseTriggers } from "./autopause.ts";
 import { cohortPlacer, rolloutReasons } from "./cohort.ts";
@@ -23,16 +31,6 @@ export interface EvaluationContext {
 
 const PAUSED_MANUAL = "autonomous_rollout_paused_manual";
 
-// the categories of one result (taxonomy v1), in code-point order, as shared lists indexed by
-// (failed ? 3 : 0) + (critical 1 | degraded 2 | otherwise 0)
-const CATEGORY_LISTS: readonly (readonly Category[])[] = [
-  [],
-  ["health_critical"],
-  ["health_degraded"],
-  ["reconcile_failed"],
-  ["health_critical", "reconcile_failed"],
-  ["health_degraded", "reconcile_failed"],
-];
 const PAUSED_AUTO = "autonomous_rollout_paused_auto";
 
 /**
@@ -127,7 +125,7 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
     loopCapBlocked: (flags & 4) !== 0,
   }));
   // what the policy says of each category (allowlists, thresholds) as gate bits, once per evaluation,
-  // and the categories a result yields as shared lists of those entries (see CATEGORY_LISTS)
+  // and the categories a result yields as shared lists of those entries (see RESULT_CATEGORY_LISTS)
   const entryOf = new Map(
     CATEGORIES.map((category) => {
       const taxonomy = TAXONOMY[category];
@@ -139,7 +137,7 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
       return [category, { category, taxonomy, policyBits }];
     }),
   );
-  const entryLists = CATEGORY_LISTS.map((list) => list.map((category) => entryOf.get(category) as CategoryEntry));
+  const entryLists = RESULT_CATEGORY_LISTS.map((list) => list.map((category) => entryOf.get(category) as CategoryEntry));
   // The gates and the reasons they give depend only on the gate bits: computed once per
   // combination (at most 128) and shared.
   const gatesByBits: SharedGates[] = [];
@@ -196,11 +194,7 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
     const loopSuppressed = loopSuppressions.size > 0 ? loopSuppressions.get(loopId) : undefined;
     const unsuppressedTimes = state.lastUnsuppressedAt.get(loopId);
     const dispatchTimes = state.lastDispatchedAt.get(loopId);
-    const failed = result.status === "failed";
-    const health = result.healthStatus;
-    for (const { category, taxonomy, policyBits } of entryLists[
-      (failed ? 3 : 0) + (health === "critical" ? 1 : health === "degraded" ? 2 : 0)
-    ] as CategoryEntry[]) {
+    for (const { category, taxonomy, policyBits } of entryLists[resultCategoryIndex(result)] as CategoryEntry[]) {
       // sorted, so a duplicate (the first wins) sits right after its twin
       if (loopId === previousLoopId && category === previousCategory) continue;
       previousLoopId = loopId;

@@ -1,6 +1,6 @@
 import type { Envelope } from "../chain/seal.ts";
 import type { Registry } from "../contract/normalized-registry.ts";
-import type { Category } from "../contract/taxonomy.ts";
+import { CATEGORIES, type Category, resultCategories } from "../contract/taxonomy.ts";
 import type {
   AutoPauseMetrics,
   AutoPauseTripped,
@@ -185,10 +185,7 @@ const INTENT_STATUS = { executed: "executed", ambiguous: "execution_ambiguous", 
 export function observedCandidateIds(observation: FleetObserved): string[] {
   const ids: string[] = [];
   for (const result of observation.results) {
-    if (result.status === "skipped") continue;
-    if (result.status === "failed") ids.push(`${result.loopId}:reconcile_failed`);
-    if (result.healthStatus === "critical") ids.push(`${result.loopId}:health_critical`);
-    else if (result.healthStatus === "degraded") ids.push(`${result.loopId}:health_degraded`);
+    for (const category of resultCategories(result)) ids.push(`${result.loopId}:${category}`);
   }
   return ids;
 }
@@ -248,7 +245,7 @@ export function evolveFleet(state: FleetState, envelope: Envelope): FleetState {
       const openedBy = data.traceId ?? `seq-${envelope.seq}`;
       // only a loop that was observed can be seen healthy: its other candidates' instances close
       for (const result of data.results) {
-        for (const category of ["reconcile_failed", "health_critical", "health_degraded"]) {
+        for (const category of CATEGORIES) {
           const candidateId = `${result.loopId}:${category}`;
           const current = instances.get(candidateId);
           if (current?.open && !active.has(candidateId)) instances.set(candidateId, { ...current, open: false });
