@@ -182,7 +182,6 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
   let policySuppressedCount = 0;
   let dedupedCount = 0;
   const unsuppressedReasonLists = new Set<readonly string[]>();
-  let lastReasons: readonly string[] | null = null;
 
   for (const result of results) {
     const { loopId } = result;
@@ -282,8 +281,7 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
       else {
         unsuppressedCount++;
         if (reasons.length === 0) autoEligibleCount++;
-        if (reasons !== lastReasons) unsuppressedReasonLists.add(reasons);
-        lastReasons = reasons;
+        unsuppressedReasonLists.add(reasons);
       }
     }
   }

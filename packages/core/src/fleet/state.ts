@@ -96,13 +96,13 @@ export interface OutcomeTotals {
   readonly failed: number;
 }
 
-/**
- * The fleet as the log says it is. Grows with loops and candidates, never with the number of
- * events: every map is keyed by candidate or intent, the dispatch window is bounded.
- */
 /** When each of a loop's candidates last did something, by category (ISO times). */
 export type TimesByCategory = Readonly<Partial<Record<Category, string>>>;
 
+/**
+ * The fleet as the log says it is. Grows with loops and candidates, never with the number of
+ * events: every map is keyed by loop, candidate or intent, the dispatch window is bounded.
+ */
 export interface FleetState {
   readonly policy: AppliedPolicy | null;
   readonly killSwitch: OperatorLatch;
