@@ -1,10 +1,10 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { verifyLog } from "@opsledger/core";
 import { createFsEventStore } from "@opsledger/store-fs";
 import { afterAll, describe, expect, it } from "vitest";
+import { runNode } from "../run-node.ts";
 
 const here = new URL(".", import.meta.url).pathname;
 const dirs: string[] = [];
@@ -12,21 +12,11 @@ afterAll(async () => {
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-const run = (dir: string, name: string, count: number): Promise<{ name: string; appended: number; conflicts: number }> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(here, "ledger-writer.mjs"), dir, name, String(count)], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (c) => {
-      out += c;
-    });
-    child.stderr.on("data", (c) => {
-      err += c;
-    });
-    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`${name} exited ${code}: ${err}`))));
-  });
+const run = async (dir: string, name: string, count: number): Promise<{ name: string; appended: number; conflicts: number }> => {
+  const { code, stdout, stderr } = await runNode(join(here, "ledger-writer.mjs"), [dir, name, String(count)]);
+  if (code !== 0) throw new Error(`${name} exited ${code}: ${stderr}`);
+  return JSON.parse(stdout);
+};
 
 describe("fs store with 4 writer processes", () => {
   it("ends with exactly the 2,000 acknowledged events in one valid chain; losers re-decide on fresh state", async () => {
