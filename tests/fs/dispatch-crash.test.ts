@@ -30,7 +30,7 @@ describe("a controller killed mid-dispatch", () => {
     const store = createFsEventStore({ dir });
     const ledger = await openLedger({ store, fleetId: "default" });
     expect((await ledger.verify()).ok).toBe(true);
-    const intent = ledger.plan().intents[0];
+    const intent = (await ledger.plan()).intents[0];
     expect(intent).toMatchObject({
       intentId: "loop-red:health_critical:cancel",
       status: "in_flight",
@@ -39,7 +39,7 @@ describe("a controller killed mid-dispatch", () => {
     expect(intent?.autonomous.reasons).toEqual(["autonomous_retry_guard_ambiguous", "dispatch_in_flight"]);
     const batch = await ledger.dispatch({ mode: "autonomous", dispatcher: async () => ({ status: "confirmed" }) });
     expect(batch.ok && batch.requestedIntentCount).toBe(0);
-    expect(ledger.status().autonomous?.inFlightCount).toBe(1);
+    expect((await ledger.status()).autonomous?.inFlightCount).toBe(1);
     await store.close();
   }, 60_000);
 });

@@ -3,8 +3,8 @@ import { openLedger } from "@opsledger/core";
 import { createFsEventStore } from "@opsledger/store-fs";
 
 const [dir, name, count] = process.argv.slice(2);
-const store = createFsEventStore({ dir, segmentBytes: 64 * 1024, lockTimeoutMs: 60_000 });
-const ledger = await openLedger({ store, fleetId: "shared", maxAttempts: 10_000 });
+const store = createFsEventStore({ dir, segmentBytes: 64 * 1024 });
+const ledger = await openLedger({ store, fleetId: "shared" });
 let conflicts = 0;
 for (let i = 0; i < Number(count); i++) {
   let attempts = 0;

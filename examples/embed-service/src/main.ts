@@ -50,7 +50,7 @@ function send(response: ServerResponse, status: number, value: unknown): void {
 
 const server = createServer(async (request, response) => {
   try {
-    if (request.method === "GET" && request.url === "/status") return send(response, 200, ledger.status());
+    if (request.method === "GET" && request.url === "/status") return send(response, 200, await ledger.status());
     if (request.method === "POST" && request.url === "/observe") {
       const observed = await ledger.observe(await body(request));
       if (!observed.ok) return send(response, 400, observed);

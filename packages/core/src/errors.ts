@@ -13,7 +13,8 @@ export type ErrorCode =
   | "STORE_UNAVAILABLE"
   | "STORE_CLOSED"
   | "STORE_INTEGRITY"
-  | "PRECONDITION_FAILED";
+  | "PRECONDITION_FAILED"
+  | "OUTCOME_NOT_RECORDED";
 
 /** Base of every error opsledger throws; identify it with `isOpsledgerError`, not `instanceof`. */
 export class OpsledgerError extends Error {
@@ -170,5 +171,30 @@ export class PreconditionError extends OpsledgerError {
   override readonly name = "PreconditionError";
   constructor(message: string) {
     super("PRECONDITION_FAILED", message);
+  }
+}
+
+/** A dispatch outcome that the store did not take (it is unavailable); carried so the caller can record it later. */
+export interface UnrecordedOutcome {
+  readonly type: "DispatchCompleted" | "DispatchSkipped";
+  readonly data: Readonly<Record<string, unknown>> & { readonly batchId: string; readonly intentId: string; readonly instance: number };
+  readonly actor?: string;
+  readonly traceId?: string;
+}
+
+/**
+ * A dispatcher ran (or an intent was halted) but the store refused the record of it for a reason
+ * other than a race: the effect happened, the log does not say so yet. `outcomes` holds every
+ * record not written; pass them to `ledger.recordOutcomes(error.outcomes)` once the store is back.
+ * `cause` is the store's error.
+ */
+export class OutcomeNotRecordedError extends OpsledgerError {
+  override readonly name = "OutcomeNotRecordedError";
+  readonly outcomes: readonly UnrecordedOutcome[];
+  constructor(outcomes: readonly UnrecordedOutcome[], options?: ErrorOptions) {
+    const why = options?.cause instanceof Error ? `: ${options.cause.message}` : "";
+    const ids = outcomes.map((o) => o.data.intentId).join(", ");
+    super("OUTCOME_NOT_RECORDED", `the outcome of ${ids} was not recorded${why}; record it with ledger.recordOutcomes()`, options);
+    this.outcomes = outcomes;
   }
 }

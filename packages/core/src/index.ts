@@ -52,11 +52,13 @@ export {
   type Issue,
   isOpsledgerError,
   OpsledgerError,
+  OutcomeNotRecordedError,
   PreconditionError,
   StoreClosedError,
   StoreIntegrityError,
   StoreUnavailableError,
   StreamConflictError,
+  type UnrecordedOutcome,
 } from "./errors.ts";
 export {
   CANONICALIZATION,
@@ -132,5 +134,5 @@ export { checkAppendRequest } from "./store/append-request.ts";
 export type { AppendRequest, EventStore, ReadOptions, StoredRecord, StreamHead } from "./store/event-store.ts";
 export { createMemoryEventStore } from "./store/memory-store.ts";
 export { MAX_STREAM_ID_LENGTH, parseStreamId } from "./store/stream-id.ts";
-export { type Clock, type IdGenerator, systemClock, ulidGenerator } from "./system.ts";
+export { type Clock, DEFAULT_CONFLICT_BUDGET_MS, type IdGenerator, type RetryPolicy, systemClock, ulidGenerator } from "./system.ts";
 export { fleetStateDocument, type LoopResultInput } from "./testing/fixtures.ts";

@@ -1,5 +1,5 @@
 import type { Envelope } from "./chain/seal.ts";
-import { evolveFleet, type FleetState, initialFleetState } from "./fleet/state.ts";
+import { evolveFleet, type FleetState, forkFleetState, initialFleetState } from "./fleet/state.ts";
 
 /** What a ledger knows after folding its log. Grows with the fleet, never with the number of events. */
 export interface LedgerState {
@@ -37,3 +37,6 @@ export function evolve(state: LedgerState, envelope: Envelope, hash: string): Le
   next.fleet = evolveFleet(state.fleet, envelope);
   return next;
 }
+
+/** A copy of a ledger state that later folds of either copy do not change (see `forkFleetState`). */
+export const forkLedgerState = (state: LedgerState): LedgerState => ({ ...state, fleet: forkFleetState(state.fleet) });

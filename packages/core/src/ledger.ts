@@ -2,7 +2,14 @@ import { followChain } from "./chain/follow.ts";
 import { GENESIS_HASH } from "./chain/hash.ts";
 import { ENVELOPE_VERSION, type Envelope, type SealedRecord, seal } from "./chain/seal.ts";
 import { type VerificationReport, type VerifyOptions, verifyLog } from "./chain/verify.ts";
-import { type Issue, isOpsledgerError, PreconditionError, StoreIntegrityError, StreamConflictError } from "./errors.ts";
+import {
+  type Issue,
+  isOpsledgerError,
+  OutcomeNotRecordedError,
+  PreconditionError,
+  StoreIntegrityError,
+  type UnrecordedOutcome,
+} from "./errors.ts";
 import { CANONICALIZATION, HASH_ALGORITHM, LOG_FORMAT, type NewEvent, validateEvent } from "./events/catalogue.ts";
 import type { OperatorGovernance } from "./events/fleet-events.ts";
 import {
@@ -19,16 +26,25 @@ import {
 import { type Dispatcher, runDispatcher } from "./fleet/dispatch.ts";
 import { type DispatchBatch, type DispatchResultEntry, decideAcknowledge, decideDispatch } from "./fleet/dispatch-commands.ts";
 import { decideEvaluation } from "./fleet/evaluate.ts";
+import { batchTrip, haltReasons } from "./fleet/halt.ts";
 import { sortedUnique } from "./fleet/order.ts";
 import { computePlan, type Plan } from "./fleet/plan.ts";
 import type { FleetState } from "./fleet/state.ts";
-import { evolve, initialLedgerState, type LedgerState } from "./ledger-state.ts";
+import { evolve, forkLedgerState, initialLedgerState, type LedgerState } from "./ledger-state.ts";
 import { type EvaluationDocument, evaluationDocument } from "./projections/evaluation.ts";
 import { type Explanation, explain } from "./projections/explain.ts";
 import { type FleetStatus, fleetStatus } from "./projections/status.ts";
 import type { EventStore, StreamHead } from "./store/event-store.ts";
 import { parseStreamId } from "./store/stream-id.ts";
-import { type Clock, type IdGenerator, systemClock, ulidGenerator } from "./system.ts";
+import {
+  type Clock,
+  DEFAULT_CONFLICT_BUDGET_MS,
+  type IdGenerator,
+  type RetryPolicy,
+  retryWithBackoff,
+  systemClock,
+  ulidGenerator,
+} from "./system.ts";
 
 /** Options of `openLedger`. */
 export interface LedgerOptions {
@@ -37,10 +53,13 @@ export interface LedgerOptions {
   readonly fleetId?: string;
   /** Defaults to the wall clock; tests and replays pass a fixed one. */
   readonly clock?: Clock;
-  /** Defaults to ULIDs; tests pass a deterministic generator. */
+  /** Defaults to monotonic ULIDs; tests pass a deterministic generator. */
   readonly ids?: IdGenerator;
-  /** How many times a command is re-decided on fresh state after losing a race; defaults to 10. */
-  readonly maxAttempts?: number;
+  /**
+   * How commands that lose a race to another instance or process are retried: re-read, re-decide,
+   * exponential backoff with full jitter, for at most `budgetMs` (30 s by default) in all.
+   */
+  readonly retry?: RetryPolicy;
 }
 
 /** What a decide function returns: the events to append (none is fine) and the command's result. */
@@ -55,18 +74,24 @@ export interface Decision<Result> {
 export interface Ledger {
   readonly fleetId: string;
   readonly store: EventStore;
-  /** The folded state as of the last command or `refresh()`. */
+  /**
+   * The folded state as of the last command or read of this instance: a snapshot that never
+   * changes after it is returned (later commands fold into a new one). `refresh()` for the log as it is now.
+   */
   state(): LedgerState;
   /** The last folded record, or null for an empty ledger. */
   head(): StreamHead | null;
-  /** Folds events other writers appended since the last look. */
+  /** Folds what other writers appended since the last look, and returns the state (a snapshot, as `state()`). */
   refresh(): Promise<LedgerState>;
   /** Writes `LedgerCreated` if the ledger is empty; true when it did. */
   init(): Promise<{ readonly created: boolean; readonly seq: number }>;
   /**
-   * Runs a command: fold → decide → seal → append at the folded head. When another writer got
-   * there first, re-reads, re-folds and re-decides, up to `maxAttempts` times.
-   * @throws {StreamConflictError} when every attempt lost its race.
+   * Runs a command: decide on the folded state → seal → append at the folded head → fold.
+   * Commands on one instance run one after another, each on the state the ones before it left;
+   * those that queue up while an append is in flight are decided in turn and appended together
+   * (group commit). When another writer got there first, every command of the batch is re-decided
+   * on the fresh state, with backoff, within the retry budget.
+   * @throws {StreamConflictError} when the budget ran out and the command never won its race.
    * @throws {InvalidEventError} when `decide` returns an event the catalogue refuses.
    */
   execute<Result>(decide: (state: LedgerState, now: Date) => Decision<Result>): Promise<Result>;
@@ -80,11 +105,11 @@ export interface Ledger {
    * supplies or overrides the registry's own `policy.autonomous.governance` fields.
    */
   applyRegistry(json: unknown, options?: { readonly governance?: ApplyGovernance }): Promise<ApplyResult>;
-  /** Engages the operator kill switch: autonomy stops at the next evaluation and the next dispatch. */
+  /** Engages the operator kill switch: autonomy stops at the next evaluation, the next dispatch and the next intent of a running batch. */
   engageKillSwitch(governance: OperatorGovernance): Promise<OperatorResult>;
   /** Releases the operator kill switch (a registry `safety.killSwitch: true` still holds). */
   releaseKillSwitch(governance: OperatorGovernance): Promise<OperatorResult>;
-  /** Pauses the rollout (as `pause.manual`), audited. */
+  /** Pauses the rollout (as `pause.manual`), audited; a running autonomous batch halts before its next intent. */
   pauseRollout(governance: OperatorGovernance): Promise<OperatorResult>;
   /** Resumes an operator pause (a registry `pause.manual: true` still holds). */
   resumeRollout(governance: OperatorGovernance): Promise<OperatorResult>;
@@ -98,19 +123,28 @@ export interface Ledger {
    * @throws {PreconditionError} without an applied registry or an observation.
    */
   evaluate(options?: { readonly traceId?: string }): Promise<EvaluationDocument>;
-  /** Why each candidate of a loop, candidate or intent is suppressed, manual-only or eligible (last evaluation). */
-  explain(subject: string): Explanation;
-  /** The fleet status document (reference §6, superloop-compatible) at the ledger's clock. */
-  status(): FleetStatus;
-  /** The current intent plan (reference §3.6), every gate re-checked at the ledger's clock; nothing is written. */
-  plan(options?: { readonly traceId?: string }): Plan;
+  /** Why each candidate of a loop, candidate or intent is suppressed, manual-only or eligible, for the log as it is now. */
+  explain(subject: string): Promise<Explanation>;
+  /** The fleet status document (reference §6, superloop-compatible) for the log as it is now, at the ledger's clock. */
+  status(): Promise<FleetStatus>;
+  /** The current intent plan (reference §3.6), every gate re-checked at the ledger's clock on the log as it is now; nothing is written. */
+  plan(options?: { readonly traceId?: string }): Promise<Plan>;
   /**
    * Dispatches intents: `DispatchRequested` is appended before any dispatcher call and
    * `DispatchCompleted` after each, so a crash in between leaves the intent visibly in flight.
-   * Autonomous mode re-checks every gate and rail now and never dispatches an instance twice;
-   * manual mode needs `confirm: true` and explicit intent ids and is always open to operators.
+   * Autonomous mode re-checks every gate and rail now, never dispatches an instance twice, and
+   * re-reads the log before every intent: once the kill switch, a rollout pause or the auto-pause
+   * latch holds (set by anyone, or tripped by this batch's own outcomes), the rest of the batch is
+   * recorded `DispatchSkipped` and stays pending. Manual mode needs `confirm: true` and explicit
+   * intent ids and is always open to operators.
+   * @throws {OutcomeNotRecordedError} when the store is unavailable for an outcome (it carries the outcomes: see `recordOutcomes`).
    */
   dispatch(options: DispatchOptions): Promise<DispatchBatch>;
+  /**
+   * Records outcomes a dispatch could not (`OutcomeNotRecordedError.outcomes`), once the store is
+   * back. An outcome already in the log is not recorded twice. Resolves with how many were written.
+   */
+  recordOutcomes(outcomes: readonly UnrecordedOutcome[]): Promise<{ readonly recorded: number }>;
   /** Clears the retry guard of an ambiguous, failed or in-flight intent: the next instance is a fresh intent. */
   acknowledgeIntent(
     intentId: string,
@@ -130,6 +164,40 @@ export type DispatchOptions = {
   readonly timeoutMs?: number;
 } & ({ readonly mode: "autonomous" } | { readonly mode: "manual"; readonly intentIds: readonly string[]; readonly confirm: boolean });
 
+// a unit of work on the ledger's state; every one runs inside the ledger's single pump
+type Job =
+  | {
+      readonly kind: "command";
+      readonly decide: (state: LedgerState, now: Date) => Decision<unknown>;
+      /** A fact (a dispatch outcome) is never refused for a race: it is re-sealed and appended until recorded. */
+      readonly fact: boolean;
+      readonly resolve: (result: unknown) => void;
+      readonly reject: (error: unknown) => void;
+    }
+  | {
+      readonly kind: "read";
+      readonly read: (state: LedgerState, now: Date) => unknown;
+      readonly resolve: (result: unknown) => void;
+      readonly reject: (error: unknown) => void;
+    };
+type CommandJob = Extract<Job, { kind: "command" }>;
+
+// what one attempt at a batch of commands decided
+interface Attempt {
+  readonly work: LedgerState;
+  readonly speculative: boolean;
+  readonly records: SealedRecord[];
+  readonly envelopes: Envelope[];
+  readonly settled: { readonly job: CommandJob; readonly ok: boolean; readonly value: unknown }[];
+  readonly head: StreamHead | null;
+}
+
+const laterOf = (clock: Date, lastAt: string | null): Date => {
+  if (lastAt === null) return clock;
+  const last = Date.parse(lastAt);
+  return clock.getTime() >= last ? clock : new Date(last);
+};
+
 /**
  * Opens the ledger of one fleet on a store and folds its log (verifying every record).
  * @throws {ChainIntegrityError} when the stored log does not verify.
@@ -142,32 +210,166 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
   const fleetId = parseStreamId(options.fleetId ?? "default");
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? ulidGenerator(clock);
-  const maxAttempts = options.maxAttempts ?? 10;
+  const retry = options.retry ?? {};
+  const budgetMs = retry.budgetMs ?? DEFAULT_CONFLICT_BUDGET_MS;
 
+  // The committed state: what the log holds up to `head`. Only the pump changes it.
   let state = initialLedgerState(fleetId);
   let head: StreamHead | null = null;
+  let version = 0; // bumps on every fold, so `state()` knows when its snapshot is stale
+  let snapshot: { version: number; state: LedgerState } | undefined;
 
   const fold = (envelope: Envelope, hash: string): undefined => {
     state = evolve(state, envelope, hash);
+    head = { seq: envelope.seq, hash };
+    version++;
     return undefined;
   };
 
-  const refresh = async (): Promise<LedgerState> => {
+  // one head check; folds whatever other writers appended since
+  const catchUp = async (): Promise<void> => {
     const stored = await store.head(fleetId);
-    if ((stored?.seq ?? 0) < (head?.seq ?? 0)) {
-      throw new StoreIntegrityError(fleetId, stored?.seq, undefined, `the store's head went back from seq ${head?.seq}`);
+    const storedSeq = stored?.seq ?? 0;
+    const knownSeq = head?.seq ?? 0;
+    if (storedSeq < knownSeq || (stored && storedSeq === knownSeq && stored.hash !== head?.hash)) {
+      const what = storedSeq < knownSeq ? `went back from seq ${knownSeq} to ${storedSeq}` : `changed the record at seq ${knownSeq}`;
+      throw new StoreIntegrityError(fleetId, storedSeq, undefined, `the store's head ${what}`);
     }
-    if (stored && stored.seq !== head?.seq) head = await followChain(store, fleetId, head, fold);
-    return state;
+    if (storedSeq > knownSeq) await followChain(store, fleetId, head && { ...head, at: state.lastEventAt }, fold);
   };
 
-  // seals events on top of the folded head; they are folded only once the append succeeded
-  const sealAll = (events: readonly NewEvent[], now: Date): { records: [SealedRecord, ...SealedRecord[]]; envelopes: Envelope[] } => {
+  // The pump: every job on this instance runs here, one batch at a time, so state is folded once
+  // and every command is decided on the state the ones before it left.
+  const queue: Job[] = [];
+  let pumping = false;
+  const enqueue = <T>(job: (resolve: (value: T) => void, reject: (error: unknown) => void) => Job): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      queue.push(job(resolve as (value: T) => void, reject));
+      if (!pumping) {
+        pumping = true;
+        void pump();
+      }
+    });
+  const command = <R>(decide: (state: LedgerState, now: Date) => Decision<R>, fact = false): Promise<R> =>
+    enqueue<R>((resolve, reject) => ({ kind: "command", decide, fact, resolve: resolve as (v: unknown) => void, reject }));
+  const read = <R>(view: (state: LedgerState, now: Date) => R): Promise<R> =>
+    enqueue<R>((resolve, reject) => ({ kind: "read", read: view, resolve: resolve as (v: unknown) => void, reject }));
+
+  async function pump(): Promise<void> {
+    try {
+      while (queue.length > 0) await runBatch(queue.splice(0));
+    } finally {
+      pumping = false;
+    }
+  }
+
+  async function runBatch(jobs: Job[]): Promise<void> {
+    try {
+      await catchUp();
+    } catch (error) {
+      for (const job of jobs) job.reject(error);
+      return;
+    }
+    const commands: CommandJob[] = [];
+    for (const job of jobs) {
+      if (job.kind === "command") {
+        commands.push(job);
+        continue;
+      }
+      try {
+        job.resolve(job.read(state, laterOf(clock.now(), state.lastEventAt)));
+      } catch (error) {
+        job.reject(error);
+      }
+    }
+    if (commands.length > 0) await runCommands(commands);
+  }
+
+  async function runCommands(commands: CommandJob[]): Promise<void> {
+    let pending = commands;
+    let first = true;
+    try {
+      await retryWithBackoff(
+        async () => {
+          if (!first) await catchUp();
+          first = false;
+          const attempt = decideAll(pending);
+          if (attempt.records.length > 0) {
+            await store.append({
+              streamId: fleetId,
+              expectedSeq: head?.seq ?? 0,
+              records: attempt.records as [SealedRecord, ...SealedRecord[]],
+            });
+            if (attempt.speculative) {
+              state = attempt.work;
+              head = attempt.head;
+              version++;
+            } else {
+              for (const [index, envelope] of attempt.envelopes.entries()) fold(envelope, (attempt.records[index] as SealedRecord).hash);
+            }
+          }
+          for (const { job, ok, value } of attempt.settled) ok ? job.resolve(value) : job.reject(value);
+        },
+        retry,
+        (error, elapsedMs) => {
+          if (!isOpsledgerError(error, "STREAM_CONFLICT")) return false;
+          if (elapsedMs < budgetMs) return true;
+          // out of budget: commands give up, facts stay until recorded
+          for (const job of pending) if (!job.fact) job.reject(error);
+          pending = pending.filter((job) => job.fact);
+          return pending.length > 0;
+        },
+      );
+    } catch (error) {
+      for (const job of pending) job.reject(error);
+    }
+  }
+
+  // decides each command in turn on the state the ones before it left, and seals their events on one head
+  function decideAll(commands: readonly CommandJob[]): Attempt {
+    // with more than one command, later ones need the earlier ones' events folded: fold into a
+    // fork, which becomes the state only once the append succeeded
+    const speculative = commands.length > 1;
+    let work = speculative ? forkLedgerState(state) : state;
+    let running = head;
+    const records: SealedRecord[] = [];
+    const envelopes: Envelope[] = [];
+    const settled: Attempt["settled"][number][] = [];
+    for (const job of commands) {
+      try {
+        const now = laterOf(clock.now(), work.lastEventAt);
+        const decision = job.decide(work, now);
+        const events: NewEvent[] =
+          work.seq === 0 && (decision.events.length > 0 || decision.create === true)
+            ? [
+                { type: "LedgerCreated", data: { fleetId, format: LOG_FORMAT, hash: HASH_ALGORITHM, canonicalization: CANONICALIZATION } },
+                ...decision.events,
+              ]
+            : [...decision.events];
+        const sealed = sealAll(events, now, running);
+        for (const { record, envelope } of sealed) {
+          records.push(record);
+          envelopes.push(envelope);
+          if (speculative) work = evolve(work, envelope, record.hash);
+          running = { seq: record.seq, hash: record.hash };
+        }
+        settled.push({ job, ok: true, value: decision.result });
+      } catch (error) {
+        // one command's refusal or broken contract never fails the others of its batch
+        settled.push({ job, ok: false, value: error });
+      }
+    }
+    return { work, speculative, records, envelopes, settled, head: running };
+  }
+
+  // seals events on top of `from`; they are folded only once the append succeeded
+  const sealAll = (events: readonly NewEvent[], now: Date, from: StreamHead | null): { record: SealedRecord; envelope: Envelope }[] => {
     const at = now.toISOString();
-    let prevHash = head?.hash ?? GENESIS_HASH;
-    let seq = head?.seq ?? 0;
-    const records = events.map((event) => {
-      const data = validateEvent(event.type, event.data);
+    let prevHash = from?.hash ?? GENESIS_HASH;
+    let seq = from?.seq ?? 0;
+    // validate every event first, so a refused event leaves nothing half-sealed
+    const data = events.map((event) => validateEvent(event.type, event.data));
+    return events.map((event, index) => {
       seq++;
       const envelope: Envelope = {
         v: ENVELOPE_VERSION,
@@ -178,60 +380,45 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
         at,
         ...(event.traceId === undefined ? {} : { traceId: event.traceId }),
         ...(event.actor === undefined ? {} : { actor: event.actor }),
-        data,
+        data: data[index] as Envelope["data"],
         prevHash,
       };
       const record = seal(envelope);
       prevHash = record.hash;
       return { record, envelope };
     });
-    return {
-      records: records.map((r) => r.record) as [SealedRecord, ...SealedRecord[]],
-      envelopes: records.map((r) => r.envelope),
-    };
+  };
+
+  const snapshotOf = (): LedgerState => {
+    if (snapshot?.version !== version) snapshot = { version, state: forkLedgerState(state) };
+    return snapshot.state;
+  };
+
+  // records dispatch facts (outcomes, skips); the store being down is the caller's to handle, with the facts in hand
+  const recordFacts = async (facts: readonly UnrecordedOutcome[]): Promise<number> => {
+    if (facts.length === 0) return 0;
+    try {
+      return await command((current) => {
+        // an outcome already in the log (recorded by an earlier try) is not recorded twice
+        const fresh = facts.filter((fact) => !alreadyRecorded(current.fleet, fact));
+        return { events: fresh as NewEvent[], result: fresh.length };
+      }, true);
+    } catch (error) {
+      if (isOpsledgerError(error, "STREAM_CONFLICT") || !isOpsledgerError(error) || isOpsledgerError(error, "INVALID_EVENT")) throw error;
+      throw new OutcomeNotRecordedError(facts, { cause: error });
+    }
   };
 
   const ledger: Ledger = {
     fleetId,
     store,
-    state: () => state,
+    state: snapshotOf,
     head: () => head,
-    refresh,
-
-    async execute<Result>(decide: (state: LedgerState, now: Date) => Decision<Result>): Promise<Result> {
-      let lastConflict: unknown;
-      for (let attempt = 0; attempt < maxAttempts; attempt++) {
-        await refresh();
-        const now = clock.now();
-        const decision = decide(state, now);
-        const events: NewEvent[] =
-          state.seq === 0 && (decision.events.length > 0 || decision.create === true)
-            ? [
-                { type: "LedgerCreated", data: { fleetId, format: LOG_FORMAT, hash: HASH_ALGORITHM, canonicalization: CANONICALIZATION } },
-                ...decision.events,
-              ]
-            : [...decision.events];
-        if (events.length === 0) return decision.result;
-        const { records, envelopes } = sealAll(events, now);
-        try {
-          await store.append({ streamId: fleetId, expectedSeq: head?.seq ?? 0, records });
-        } catch (error) {
-          if (isOpsledgerError(error, "STREAM_CONFLICT")) {
-            lastConflict = error;
-            continue;
-          }
-          throw error;
-        }
-        for (const [index, envelope] of envelopes.entries()) fold(envelope, (records[index] as SealedRecord).hash);
-        const last = records[records.length - 1] as SealedRecord;
-        head = { seq: last.seq, hash: last.hash };
-        return decision.result;
-      }
-      throw lastConflict ?? new StreamConflictError(fleetId, head?.seq ?? 0, undefined);
-    },
+    refresh: () => read(() => snapshotOf()),
+    execute: (decide) => command(decide),
 
     async init() {
-      return ledger.execute((current) => ({
+      return command((current) => ({
         events: [],
         create: true,
         result: { created: current.seq === 0, seq: Math.max(current.seq, 1) },
@@ -246,37 +433,56 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
     pauseRollout: (governance) => operator("RolloutPaused", governance),
     resumeRollout: (governance) => operator("RolloutResumed", governance),
     resumeAutoPause: (governance) => operator("AutoPauseResumed", governance),
-    explain: (subject) => explain(state.fleet, subject),
-    status: () => fleetStatus(state, clock.now()),
-    plan: (planOptions) => computePlan(state.fleet, clock.now(), planOptions?.traceId ?? null),
+    explain: (subject) => read((current) => explain(current.fleet, subject)),
+    status: () => read((current, now) => fleetStatus(current, now)),
+    plan: (planOptions) => read((current, now) => computePlan(current.fleet, now, planOptions?.traceId ?? null)),
 
     async dispatch(dispatchOptions) {
       const by = dispatchOptions.by ?? "unknown";
-      const traceId = dispatchOptions.traceId ?? state.fleet.evaluation?.data.traceId ?? null;
-      const started = await runFleet((fleet, now) =>
-        decideDispatch(fleet, now, {
+      const started = await runFleet((fleet, now) => {
+        const traceId = dispatchOptions.traceId ?? fleet.evaluation?.data.traceId ?? null;
+        const decision = decideDispatch(fleet, now, {
           mode: dispatchOptions.mode,
           ...(dispatchOptions.mode === "manual" ? { intentIds: dispatchOptions.intentIds, confirm: dispatchOptions.confirm } : {}),
           by,
           ...(dispatchOptions.note === undefined ? {} : { note: dispatchOptions.note }),
           traceId,
           batchId: ids.next(),
-        }),
-      );
-      if (!started.ok) return started;
-      const { batch } = started;
+        });
+        return { events: decision.events, result: (seq: number) => ({ started: decision.result(seq), traceId }) };
+      });
+      if (!started.started.ok) return started.started;
+      const { traceId } = started;
+      const { batch } = started.started;
+      const autonomous = dispatchOptions.mode === "autonomous";
+      const tracing = traceId ? { traceId } : {};
       const results: DispatchResultEntry[] = [];
-      for (const intent of batch.targets) {
+      const skipped: { intentId: string; loopId: string; reasonCodes: readonly string[] }[] = [];
+      for (const [index, intent] of batch.targets.entries()) {
+        if (autonomous) {
+          // halt means halt: the log as it is now (this process or any replica) decides whether this intent still goes
+          const halt = await read((current) => haltReasons(current.fleet));
+          if (halt.length > 0) {
+            const rest = batch.targets.slice(index);
+            await recordFacts(
+              rest.map((t) => ({
+                type: "DispatchSkipped" as const,
+                data: { batchId: batch.batchId, intentId: t.intentId, instance: t.instance, reasonCodes: halt },
+                actor: by,
+                ...tracing,
+              })),
+            );
+            for (const t of rest) skipped.push({ intentId: t.intentId, loopId: t.loopId, reasonCodes: halt });
+            break;
+          }
+        }
         const outcome = await runDispatcher(dispatchOptions.dispatcher, intent, {
           traceId,
           timeoutMs: dispatchOptions.timeoutMs ?? 30_000,
           clock,
         });
         const data = { batchId: batch.batchId, intentId: intent.intentId, instance: intent.instance, ...outcome };
-        await ledger.execute(() => ({
-          events: [{ type: "DispatchCompleted", data, actor: by, ...(traceId ? { traceId } : {}) }],
-          result: null,
-        }));
+        await recordFacts([{ type: "DispatchCompleted", data, actor: by, ...tracing }]);
         results.push({
           intentId: intent.intentId,
           loopId: intent.loopId,
@@ -285,8 +491,16 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
           confirmed: outcome.confirmed,
           transport: outcome.transport,
         });
+        if (autonomous && index < batch.targets.length - 1) {
+          // the batch's own outcomes may already be a spike: trip the latch now, so the next intent halts
+          const statuses = results.map((r) => r.status);
+          await command((current) => {
+            const trip = batchTrip(current.fleet, batch.seq, statuses);
+            return { events: trip ? [{ type: "AutoPauseTripped" as const, data: trip, ...tracing }] : [], result: null };
+          });
+        }
       }
-      const after = computePlan(state.fleet, clock.now(), traceId);
+      const after = await read((current, now) => computePlan(current.fleet, now, traceId));
       const count = (status: string) => results.filter((r) => r.status === status).length;
       const outcomeCodes = [
         ...(count("executed") > 0 ? ["fleet_handoff_executed"] : []),
@@ -302,13 +516,16 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
         executedCount: count("executed"),
         ambiguousCount: count("ambiguous"),
         failedCount: count("failed"),
+        skippedCount: skipped.length,
         results,
+        skipped,
         intents: after.intents,
         summary: after.summary,
-        reasonCodes: sortedUnique([...after.reasonCodes, ...outcomeCodes]),
+        reasonCodes: sortedUnique([...after.reasonCodes, ...outcomeCodes, ...skipped.flatMap((s) => s.reasonCodes)]),
       };
     },
 
+    recordOutcomes: async (outcomes) => ({ recorded: await recordFacts(outcomes) }),
     acknowledgeIntent: (intentId, ackOptions) => runFleet((fleet) => decideAcknowledge(fleet, intentId, ackOptions.by, ackOptions.note)),
     observe: (fleetState, observeOptions) => runFleet((fleet) => decideObserve(fleet, fleetState, observeOptions?.traceId)),
 
@@ -332,7 +549,7 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
 
   // runs a fleet command: its result learns the seq its first event got
   function runFleet<Result>(decide: (fleet: FleetState, now: Date) => CommandDecision<Result>): Promise<Result> {
-    return ledger.execute((current, now) => {
+    return command((current, now) => {
       const decision = decide(current.fleet, now);
       const firstSeq = current.seq + 1 + (current.seq === 0 && decision.events.length > 0 ? 1 : 0);
       return { events: decision.events, result: decision.result(firstSeq) };
@@ -342,8 +559,17 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
     return runFleet((fleet) => decideOperatorAction(fleet, action, governance));
   }
 
-  await refresh();
+  await catchUp();
   return ledger;
+}
+
+// true when the log already holds this outcome (or skip) of this batch's intent
+function alreadyRecorded(fleet: FleetState, fact: UnrecordedOutcome): boolean {
+  const { batchId, intentId } = fact.data;
+  const batch = fleet.openBatches.get(batchId);
+  if (batch) return batch.results.some((r) => r.intentId === intentId) || batch.skipped.some((s) => s.intentId === intentId);
+  // a closed batch has every outcome; an unknown one cannot take any
+  return true;
 }
 
 /** Where a replay stops: after a seq, or after the last event at or before a time. */

@@ -53,7 +53,7 @@ describe("s3 store", () => {
     const p = prefix();
     const writer = async (name: string) => {
       const store = createS3EventStore({ client: s3.client(), bucket: s3.bucket, prefix: p });
-      const ledger = await openLedger({ store, fleetId: "shared", maxAttempts: 10_000 });
+      const ledger = await openLedger({ store, fleetId: "shared" });
       for (let i = 0; i < 250; i++) await ledger.observe(fleetStateDocument([{ loopId: "loop-a" }], { traceId: `${name}-${i}` }));
     };
     await Promise.all(["w1", "w2", "w3", "w4"].map(writer));

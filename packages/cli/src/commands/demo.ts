@@ -254,7 +254,7 @@ export async function demo(context: Context): Promise<number> {
 
   out.line();
   out.line(paint.bold("fleet status"));
-  printStatus(context, ledger.status());
+  printStatus(context, await ledger.status());
   out.line();
   out.line(paint.bold("audit timeline"));
   const entries = await auditTimeline(store, "default");

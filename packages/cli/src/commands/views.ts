@@ -78,7 +78,7 @@ export async function status(context: Context): Promise<number> {
     const state = await replayLog(await context.store(), context.fleetId, { until: { seq } });
     result = fleetStatus(state, nowFor(context, state.lastEventAt));
   } else {
-    result = (await context.ledger()).status();
+    result = await (await context.ledger()).status();
   }
   if (context.out.json) context.out.printJson(result);
   else printStatus(context, result);
@@ -103,7 +103,7 @@ export async function replay(context: Context): Promise<number> {
 export async function explain(context: Context): Promise<number> {
   const subject = context.parsed.positionals[0];
   if (!subject) throw new UsageError("missing <loopId | candidateId | intentId>");
-  const explanation = (await context.ledger()).explain(subject);
+  const explanation = await (await context.ledger()).explain(subject);
   if (context.out.json) context.out.printJson(explanation);
   else context.out.line(renderExplanation(explanation));
   return explanation.found ? 0 : EXIT.refused;

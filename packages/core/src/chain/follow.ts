@@ -5,7 +5,7 @@ import { type Envelope, openSealedLine } from "./seal.ts";
 
 /**
  * Reads a stream from just after `from` and hands each record to `onRecord` after checking it
- * (readable, hash, link, seq, ledger). Folding code uses this: it refuses to fold past damage,
+ * (readable, hash, link, seq, ledger, time not before its predecessor's). Folding code uses this: it refuses to fold past damage,
  * where `verifyLog` reports every break instead. `onRecord` returns `false` to stop early.
  * @returns the last record handed over, or `from` when there was none.
  * @throws {ChainIntegrityError} at the first record that does not verify.
@@ -13,10 +13,11 @@ import { type Envelope, openSealedLine } from "./seal.ts";
 export async function followChain(
   store: EventStore,
   streamId: string,
-  from: StreamHead | null,
+  from: (StreamHead & { readonly at?: string | null }) | null,
   onRecord: (envelope: Envelope, hash: string) => boolean | undefined,
 ): Promise<StreamHead | null> {
-  let head = from;
+  let head: StreamHead | null = from;
+  let lastAt = from?.at ?? null;
   for await (const record of store.read(streamId, { fromSeq: (from?.seq ?? 0) + 1 })) {
     const expected = (head?.seq ?? 0) + 1;
     const opened = openSealedLine(record.line);
@@ -35,6 +36,15 @@ export async function followChain(
     if (envelope.ledger !== streamId) {
       throw new ChainIntegrityError(streamId, expected, "broken_link", `record belongs to ledger "${envelope.ledger}"`);
     }
+    if (lastAt !== null && Date.parse(envelope.at) < Date.parse(lastAt)) {
+      throw new ChainIntegrityError(
+        streamId,
+        expected,
+        "time_regression",
+        `recorded at ${envelope.at}, before its predecessor (${lastAt})`,
+      );
+    }
+    lastAt = envelope.at;
     head = { seq: envelope.seq, hash: claimedHash };
     if (onRecord(envelope, claimedHash) === false) break;
   }

@@ -3,7 +3,7 @@ import { GENESIS_HASH, sha256Hex } from "./hash.ts";
 import { type Envelope, type OpenedLine, openSealedLine } from "./seal.ts";
 
 /** What kind of damage a break is; `decision_mismatch` is reported by decision replay. */
-export type BreakKind = "hash_mismatch" | "broken_link" | "gap" | "out_of_order" | "malformed" | "decision_mismatch";
+export type BreakKind = "hash_mismatch" | "broken_link" | "gap" | "out_of_order" | "malformed" | "time_regression" | "decision_mismatch";
 
 /**
  * One finding. `seq` is the first record that is not what the log committed to:
@@ -11,7 +11,8 @@ export type BreakKind = "hash_mismatch" | "broken_link" | "gap" | "out_of_order"
  * - `hash_mismatch`: the record's bytes do not hash to the hash stored with them;
  * - `broken_link`: the record is not the one its successor's `prevHash` (or the store's head) committed to;
  * - `gap`: records from `seq` on are missing;
- * - `out_of_order`: at position `seq` a record with another seq was found (duplicated or moved).
+ * - `out_of_order`: at position `seq` a record with another seq was found (duplicated or moved);
+ * - `time_regression`: the record's `at` is earlier than its predecessor's (time in a ledger never goes back).
  */
 export interface ChainBreak {
   readonly seq: number;
@@ -90,6 +91,7 @@ export async function verifyLog(store: EventStore, streamId: string, options: Ve
   let count = 0;
   let pending: Opened | undefined; // the earlier half of a swapped pair, handled after its partner
   let hashAtAnchor: string | undefined; // what the log holds at the anchor's seq (records may follow it)
+  let lastAt: number | undefined; // `at` of the last record taken, in ms
 
   // returns true to stop
   let previousLocation: string | undefined; // of the last record taken, for breaks reported at the predecessor
@@ -147,6 +149,16 @@ export async function verifyLog(store: EventStore, streamId: string, options: Ve
     if (!stop && envelope.ledger !== streamId) {
       stop = report(envelope.seq, "broken_link", `record belongs to ledger "${envelope.ledger}", not "${streamId}"`, location);
     }
+    const at = Date.parse(envelope.at);
+    if (!stop && lastAt !== undefined && at < lastAt) {
+      stop = report(
+        envelope.seq,
+        "time_regression",
+        `recorded at ${envelope.at}, before its predecessor (${new Date(lastAt).toISOString()})`,
+        location,
+      );
+    }
+    if (lastAt === undefined || at > lastAt) lastAt = at;
     expected = envelope.seq + 1;
     linkHash = claimedHash;
     head = { seq: envelope.seq, hash: claimedHash };

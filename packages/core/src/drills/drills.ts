@@ -109,7 +109,7 @@ async function killSwitchDrill({ ledger, governance, check }: DrillContext): Pro
   check.equal("manual dispatch: intent status", "executed", manual.intents[0]?.status);
   check.contains("manual dispatch reason codes", "fleet_handoff_executed", manual.reasonCodes);
   check.equal("control calls after manual dispatch", 1, control.calls());
-  check.equal("status: killSwitchActive", true, ledger.status().autonomous?.safetyGateDecisions?.killSwitchActive);
+  check.equal("status: killSwitchActive", true, (await ledger.status()).autonomous?.safetyGateDecisions?.killSwitchActive);
 }
 
 /**
@@ -150,12 +150,20 @@ async function spriteServiceOutageDrill({ ledger, governance, check }: DrillCont
   check.equal("first evaluation: autoEligibleCount", 3, first.autoEligibleCount);
   const outage = stub({ status: "failed", transport: "service_unreachable", detail: "connection refused" });
   const failing = ok(await ledger.dispatch({ mode: "autonomous", dispatcher: outage.dispatcher, by: "ops-bot" }));
-  check.equal("outage dispatch: failedCount", 3, failing.failedCount);
+  // two failures of two attempts already meet the failure threshold over the minimum sample: the
+  // latch trips inside the batch and its third intent is not dispatched
+  check.equal("outage dispatch: failedCount", 2, failing.failedCount);
+  check.equal("outage dispatch: skippedCount (halted by the latch the batch tripped)", 1, failing.skippedCount);
   check.contains("outage dispatch reason codes", "fleet_handoff_execution_failed", failing.reasonCodes);
-  check.equal("status: transport-gated outcomes", 3, ledger.status().autonomous?.safetyGateDecisions?.byPath.transportGated.blockedCount);
+  check.contains("outage dispatch reason codes", "autonomous_rollout_paused_auto", failing.reasonCodes);
+  check.equal(
+    "status: transport-gated outcomes",
+    2,
+    (await ledger.status()).autonomous?.safetyGateDecisions?.byPath.transportGated.blockedCount,
+  );
   const paused = await ledger.evaluate();
   check.equal("evaluation: auto-pause active", true, paused.rollout.pause.auto.active);
-  check.equal("evaluation: metrics.attemptedCount", 3, paused.rollout.pause.auto.metrics.attemptedCount);
+  check.equal("evaluation: metrics.attemptedCount", 2, paused.rollout.pause.auto.metrics.attemptedCount);
   check.equal("evaluation: metrics.failureRate", 1, paused.rollout.pause.auto.metrics.failureRate);
   check.equal(
     "every candidate paused with the failure spike",
@@ -168,13 +176,13 @@ async function spriteServiceOutageDrill({ ledger, governance, check }: DrillCont
   );
   check.contains("evaluation reason codes", "fleet_auto_candidates_paused", paused.reasonCodes);
   check.contains("evaluation reason codes", "fleet_auto_candidates_autopause_triggered", paused.reasonCodes);
-  const plan = ledger.plan();
+  const plan = await ledger.plan();
   check.equal("plan: autoEligibleIntentCount", 0, plan.summary.autoEligibleIntentCount);
-  check.equal("plan: pendingConfirmationCount (3 failed + 3 degraded)", 6, plan.summary.pendingConfirmationCount);
+  check.equal("plan: pendingConfirmationCount (2 failed + 1 halted + 3 degraded)", 6, plan.summary.pendingConfirmationCount);
   const held = ok(await ledger.dispatch({ mode: "autonomous", dispatcher: outage.dispatcher, by: "ops-bot" }));
   check.equal("paused autonomous dispatch: requestedIntentCount", 0, held.requestedIntentCount);
   check.contains("paused autonomous dispatch reason codes", "fleet_handoff_confirmation_pending", held.reasonCodes);
-  check.equal("control calls after the pause", 3, outage.calls());
+  check.equal("control calls after the pause", 2, outage.calls());
   const local = stub({ status: "confirmed" });
   const fallback = ok(
     await ledger.dispatch({

@@ -6,6 +6,7 @@ import {
   AutoPauseTrippedSchema,
   DispatchCompletedSchema,
   DispatchRequestedSchema,
+  DispatchSkippedSchema,
   DrillRecordedSchema,
   FleetObservedSchema,
   IntentAcknowledgedSchema,
@@ -49,6 +50,7 @@ export const EVENT_SCHEMAS = {
   AutoPauseResumed: AutoPauseResumedSchema,
   DispatchRequested: DispatchRequestedSchema,
   DispatchCompleted: DispatchCompletedSchema,
+  DispatchSkipped: DispatchSkippedSchema,
   IntentAcknowledged: IntentAcknowledgedSchema,
   DrillRecorded: DrillRecordedSchema,
 } as const;

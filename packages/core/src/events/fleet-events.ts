@@ -251,6 +251,15 @@ export const DispatchCompletedSchema = z
   .strict();
 export type DispatchCompleted = z.infer<typeof DispatchCompletedSchema>;
 
+/**
+ * An intent of a running batch that was not dispatched: autonomy was halted (kill switch, rollout
+ * pause, auto-pause latch) before its turn. It goes back to pending for operators.
+ */
+export const DispatchSkippedSchema = z
+  .object({ batchId: text, intentId: text, instance: z.number().int().min(1), reasonCodes: z.array(text).min(1) })
+  .strict();
+export type DispatchSkipped = z.infer<typeof DispatchSkippedSchema>;
+
 export const IntentAcknowledgedSchema = z
   .object({ intentId: text, instance: z.number().int().min(1), by: text, note: z.string().optional(), outcome: z.string() })
   .strict();

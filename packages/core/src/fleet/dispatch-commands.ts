@@ -26,7 +26,10 @@ export type DispatchBatch =
       readonly executedCount: number;
       readonly ambiguousCount: number;
       readonly failedCount: number;
+      /** Intents of the batch not dispatched because autonomy was halted before their turn (they stay pending). */
+      readonly skippedCount: number;
       readonly results: readonly DispatchResultEntry[];
+      readonly skipped: readonly { readonly intentId: string; readonly loopId: string; readonly reasonCodes: readonly string[] }[];
       readonly intents: readonly PlannedIntent[];
       readonly summary: Plan["summary"];
       readonly reasonCodes: readonly string[];

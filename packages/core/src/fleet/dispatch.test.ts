@@ -54,7 +54,7 @@ describe("the reference's incident drills (§8), step by step with exact counts 
 describe("autonomous dispatch re-checks every gate now (semantics §2 #2)", () => {
   it("stops the very next dispatch when the kill switch is engaged after the evaluation (the reference needed a re-run)", async () => {
     const { ledger } = await fleet();
-    expect(ledger.plan().summary.autoEligibleIntentCount).toBe(1);
+    expect((await ledger.plan()).summary.autoEligibleIntentCount).toBe(1);
     await ledger.engageKillSwitch(operator());
     const control = recorder({ status: "confirmed" });
     const batch = ok(await ledger.dispatch({ mode: "autonomous", dispatcher: control.dispatcher, by: "ops-bot" }));
@@ -127,7 +127,7 @@ describe("autonomous dispatch re-checks every gate now (semantics §2 #2)", () =
         dispatcher: recorder({ status: "failed", transport: "service_unreachable" }).dispatcher,
       }),
     );
-    const plan = ledger.plan();
+    const plan = await ledger.plan();
     expect(plan.intents[0]).toMatchObject({
       status: "pending_operator_confirmation",
       lastOutcome: { status: "failed", reasonCode: "control_failed_command" },
@@ -217,9 +217,9 @@ describe("manual dispatch: the operator path is always open", () => {
     clock.advance(10_000);
     const doc = await ledger.evaluate();
     expect(doc.candidates[0]).toMatchObject({ suppressed: true, suppressionScope: "cooldown" });
-    const plan = ledger.plan();
+    const plan = await ledger.plan();
     expect(plan.summary).toMatchObject({ intentCount: 1, pendingConfirmationCount: 1, pendingManualOnlyCount: 1 });
-    expect(ledger.status().autonomous?.outcomeRollup?.manual_backlog).toBe(1);
+    expect((await ledger.status()).autonomous?.outcomeRollup?.manual_backlog).toBe(1);
   });
 });
 
@@ -300,10 +300,10 @@ describe("the dispatcher contract (architecture §2)", () => {
     void ledger.dispatch({ mode: "autonomous", dispatcher: () => new Promise(() => undefined), timeoutMs: 3_600_000 });
     await new Promise((resolve) => setImmediate(resolve));
     const reopened = await openLedger({ store, clock, ids: sequentialIds("r") });
-    const plan = reopened.plan();
+    const plan = await reopened.plan();
     expect(plan.intents[0]).toMatchObject({ status: "in_flight", lastOutcome: { status: "in_flight" } });
     expect(plan.intents[0]?.autonomous.reasons).toEqual(["autonomous_retry_guard_ambiguous", "dispatch_in_flight"]);
-    expect(reopened.status().autonomous?.inFlightCount).toBe(1);
+    expect((await reopened.status()).autonomous?.inFlightCount).toBe(1);
     expect(
       ok(await reopened.dispatch({ mode: "autonomous", dispatcher: recorder({ status: "confirmed" }).dispatcher })).requestedIntentCount,
     ).toBe(0);

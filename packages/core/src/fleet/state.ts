@@ -6,6 +6,7 @@ import type {
   AutoPauseTripped,
   DispatchCompleted,
   DispatchRequested,
+  DispatchSkipped,
   DrillRecorded,
   FleetObserved,
   IntentAcknowledged,
@@ -85,6 +86,8 @@ export interface BatchRecord {
     readonly reasonCode: string;
     readonly confirmed: boolean;
   }[];
+  /** Intents not dispatched because autonomy was halted mid-batch, with why. */
+  readonly skipped: readonly { readonly intentId: string; readonly reasonCodes: readonly string[] }[];
 }
 
 /** Cumulative outcome counts of one dispatch mode. */
@@ -194,15 +197,31 @@ export function observedCandidateIds(observation: FleetObserved): string[] {
 // costs O(1) whatever the fleet's size. A state is therefore superseded by the one evolve returns;
 // never evolve the same state twice (replay, the ledger and verifyDecisions all fold forward).
 const owned = <K, V>(map: ReadonlyMap<K, V>): Map<K, V> => map as Map<K, V>;
-// a candidate's time, kept under its loop (also owned, updated in place)
+// a candidate's time, kept under its loop: the loop's entry is replaced, never edited, so a fork
+// of the state (which copies the maps, not their values) never sees a later stamp
 const stamp = (times: Map<string, TimesByCategory>, loopId: string, category: Category, at: string): void => {
-  const loopTimes = times.get(loopId) as Partial<Record<Category, string>> | undefined;
-  if (loopTimes) loopTimes[category] = at;
-  else times.set(loopId, { [category]: at });
+  const loopTimes = times.get(loopId);
+  times.set(loopId, loopTimes ? { ...loopTimes, [category]: at } : { [category]: at });
 };
 // the same ownership for the state object itself: an event updates its fields in place
 const update = (state: FleetState, changes: Partial<FleetState>): FleetState =>
   Object.assign(state as { -readonly [K in keyof FleetState]: FleetState[K] }, changes);
+
+/**
+ * A copy of a fleet state that later folds of either copy do not change: the maps are copied, their
+ * values (never edited in place by the fold) are shared. O(loops + intents), no deep copy.
+ */
+export function forkFleetState(state: FleetState): FleetState {
+  return {
+    ...state,
+    lastUnsuppressedAt: new Map(state.lastUnsuppressedAt),
+    lastDispatchedAt: new Map(state.lastDispatchedAt),
+    instances: new Map(state.instances),
+    intents: new Map(state.intents),
+    openBatches: new Map(state.openBatches),
+    drills: new Map(state.drills),
+  };
+}
 
 const latch = (envelope: Envelope, active: boolean): OperatorLatch => ({
   active,
@@ -277,6 +296,8 @@ export function evolveFleet(state: FleetState, envelope: Envelope): FleetState {
       return requested(state, envelope, envelope.data as unknown as DispatchRequested);
     case "DispatchCompleted":
       return completed(state, envelope, envelope.data as unknown as DispatchCompleted);
+    case "DispatchSkipped":
+      return skipped(state, envelope, envelope.data as unknown as DispatchSkipped);
     case "IntentAcknowledged": {
       const data = envelope.data as unknown as IntentAcknowledged;
       const record = state.intents.get(data.intentId);
@@ -331,6 +352,7 @@ function requested(state: FleetState, envelope: Envelope, data: DispatchRequeste
     completedAt: data.intents.length === 0 ? envelope.at : null,
     intents: data.intents.map((i) => ({ intentId: i.intentId, transport: i.transport })),
     results: [],
+    skipped: [],
   };
   const openBatches = owned(state.openBatches);
   if (data.intents.length > 0) openBatches.set(data.batchId, batch);
@@ -364,15 +386,42 @@ function completed(state: FleetState, envelope: Envelope, data: DispatchComplete
     ...batch.results,
     { intentId: data.intentId, status: data.status, reasonCode: data.reasonCode, confirmed: data.confirmed },
   ];
-  const done = results.length >= batch.intents.length;
-  const updated: BatchRecord = { ...batch, results, completedAt: done ? envelope.at : null };
-  const openBatches = owned(state.openBatches);
-  if (done) openBatches.delete(data.batchId);
-  else openBatches.set(data.batchId, updated);
   const totals = state.outcomeTotals[batch.mode];
   const key = data.status;
+  return update(progressed(state, envelope, { ...batch, results }), {
+    intents,
+    outcomeTotals: { ...state.outcomeTotals, [batch.mode]: { ...totals, [key]: totals[key] + 1 } },
+  });
+}
+
+function skipped(state: FleetState, envelope: Envelope, data: DispatchSkipped): FleetState {
+  const batch = state.openBatches.get(data.batchId);
+  const record = state.intents.get(data.intentId);
+  const intents = owned(state.intents);
+  // never dispatched: the intent is pending again, as if this batch had not named it
+  if (record && record.batchId === data.batchId && record.status === "in_flight") intents.delete(data.intentId);
+  if (!batch) return update(state, { intents });
+  const totals = state.outcomeTotals[batch.mode];
+  return update(
+    progressed(state, envelope, { ...batch, skipped: [...batch.skipped, { intentId: data.intentId, reasonCodes: data.reasonCodes }] }),
+    {
+      intents,
+      outcomeTotals: { ...state.outcomeTotals, [batch.mode]: { ...totals, attempted: totals.attempted - 1 } },
+    },
+  );
+}
+
+// a batch that learned one more outcome or skip: closed once every intent has one, and then (when
+// it attempted anything) counted in the auto-pause window
+function progressed(state: FleetState, envelope: Envelope, batch: BatchRecord): FleetState {
+  const { results } = batch;
+  const done = results.length + batch.skipped.length >= batch.intents.length;
+  const updated: BatchRecord = { ...batch, completedAt: done ? envelope.at : null };
+  const openBatches = owned(state.openBatches);
+  if (done) openBatches.delete(batch.batchId);
+  else openBatches.set(batch.batchId, updated);
   let window = state.autoPause.window;
-  if (done && batch.mode === "autonomous") {
+  if (done && batch.mode === "autonomous" && results.length > 0) {
     const count = (status: string) => results.filter((r) => r.status === status).length;
     const outcome: BatchOutcome = {
       seq: batch.seq,
@@ -384,11 +433,9 @@ function completed(state: FleetState, envelope: Envelope, data: DispatchComplete
     window = [...window, outcome].slice(-MAX_WINDOW);
   }
   return update(state, {
-    intents,
     openBatches,
     lastBatch: state.lastBatch?.batchId === batch.batchId ? updated : state.lastBatch,
     lastAutonomousBatch: state.lastAutonomousBatch?.batchId === batch.batchId ? updated : state.lastAutonomousBatch,
-    outcomeTotals: { ...state.outcomeTotals, [batch.mode]: { ...totals, [key]: totals[key] + 1 } },
     autoPause: { ...state.autoPause, window },
   });
 }

@@ -31,7 +31,7 @@ describe("fleet status (reference §6): the JSON paths downstream tools read", (
     );
     await ledger.evaluate();
     await ledger.dispatch({ mode: "autonomous", dispatcher: async () => ({ status: "confirmed" }) });
-    const s = ledger.status();
+    const s = await ledger.status();
     expect(s.fleet).toMatchObject({
       status: "partial_failure",
       reasonCodes: ["fleet_health_critical", "fleet_partial_failure"],
@@ -121,7 +121,7 @@ describe("fleet status (reference §6): the JSON paths downstream tools read", (
 
   it("computes governance posture at each boundary with an injected now", async () => {
     const advisory = await ledgerWith(guardedRegistry({ mode: "advisory" }));
-    expect(advisory.ledger.status().autonomous?.governance).toMatchObject({
+    expect((await advisory.ledger.status()).autonomous?.governance).toMatchObject({
       posture: "not_required",
       reasonCodes: [],
       blocksAutonomous: false,
@@ -168,7 +168,7 @@ describe("fleet status (reference §6): the JSON paths downstream tools read", (
       mode: "autonomous",
       dispatcher: async (intent) => (intent.loopId === "loop-sprite" ? { status: "ambiguous" } : { status: "failed" }),
     });
-    const gated = ledger.status().autonomous?.safetyGateDecisions;
+    const gated = (await ledger.status()).autonomous?.safetyGateDecisions;
     expect(gated?.byPath.transportGated).toEqual({ blockedCount: 1, byReason: { control_ambiguous: 1 } });
     expect(gated?.suppressionReasonCodes).toContain("autonomous_suppression_transport_gated");
   });
@@ -183,7 +183,7 @@ describe("fleet status (reference §6): the JSON paths downstream tools read", (
     await ledger.evaluate();
     await ledger.dispatch({ mode: "autonomous", dispatcher: async () => ({ status: "confirmed" }) });
     await ledger.dispatch({ mode: "autonomous", dispatcher: async () => ({ status: "confirmed" }) });
-    const a = ledger.status().autonomous;
+    const a = (await ledger.status()).autonomous;
     expect(a?.outcomeRollup).toEqual({ attempted: 0, executed: 0, ambiguous: 0, failed: 0, manual_backlog: 0 });
     expect(a?.outcomeTotals).toMatchObject({ batches: 3, attempted: 2, executed: 1, failed: 1, ambiguous: 0 });
     expect(a?.outcomeRates).toEqual({ windowBatches: 2, windowAttempted: 2, ambiguityRate: 0, failureRate: 0.5 });

@@ -17,7 +17,12 @@ const count = (map: Record<string, number>, key: string) => {
 function outcomeOfBatch(batch: BatchRecord | null) {
   const results = batch?.results ?? [];
   const n = (status: string) => results.filter((r) => r.status === status).length;
-  return { attempted: batch?.intents.length ?? 0, executed: n("executed"), ambiguous: n("ambiguous"), failed: n("failed") };
+  return {
+    attempted: (batch?.intents.length ?? 0) - (batch?.skipped.length ?? 0),
+    executed: n("executed"),
+    ambiguous: n("ambiguous"),
+    failed: n("failed"),
+  };
 }
 
 // outcomes of sprite_service intents that failed or stayed ambiguous, by reason (the reference's transport gate)
@@ -121,6 +126,7 @@ export function fleetStatus(ledger: LedgerState, now: Date) {
         completedAt: fleet.lastBatch.completedAt,
         requestedIntentCount: fleet.lastBatch.intents.length,
         executedIntentCount: fleet.lastBatch.results.length,
+        skippedIntentCount: fleet.lastBatch.skipped.length,
         executedCount: lastOutcome.executed,
         ambiguousCount: lastOutcome.ambiguous,
         failedCount: lastOutcome.failed,
