@@ -40,6 +40,7 @@ import {
   type Clock,
   DEFAULT_CONFLICT_BUDGET_MS,
   type IdGenerator,
+  pacer,
   type RetryPolicy,
   retryWithBackoff,
   systemClock,
@@ -212,6 +213,7 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
   const ids = options.ids ?? ulidGenerator(clock);
   const retry = options.retry ?? {};
   const budgetMs = retry.budgetMs ?? DEFAULT_CONFLICT_BUDGET_MS;
+  const pace = pacer();
 
   // The committed state: what the log holds up to `head`. Only the pump changes it.
   let state = initialLedgerState(fleetId);
@@ -226,8 +228,19 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
     return undefined;
   };
 
-  // one head check; folds whatever other writers appended since
-  const catchUp = async (): Promise<void> => {
+  // one head check; folds whatever other writers appended since. After a lost race the head is
+  // known to have moved: read on from ours without asking for it first (one round trip less for
+  // the writer that must catch up, which keeps it in the race).
+  const catchUp = async (afterConflict = false): Promise<void> => {
+    const follow = async () => {
+      const before = head?.seq ?? 0;
+      await followChain(store, fleetId, head && { ...head, at: state.lastEventAt }, fold);
+      if ((head?.seq ?? 0) > before) pace.sawRival();
+    };
+    if (afterConflict) {
+      await follow();
+      return;
+    }
     const stored = await store.head(fleetId);
     const storedSeq = stored?.seq ?? 0;
     const knownSeq = head?.seq ?? 0;
@@ -235,7 +248,7 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
       const what = storedSeq < knownSeq ? `went back from seq ${knownSeq} to ${storedSeq}` : `changed the record at seq ${knownSeq}`;
       throw new StoreIntegrityError(fleetId, storedSeq, undefined, `the store's head ${what}`);
     }
-    if (storedSeq > knownSeq) await followChain(store, fleetId, head && { ...head, at: state.lastEventAt }, fold);
+    if (storedSeq > knownSeq) await follow();
   };
 
   // The pump: every job on this instance runs here, one batch at a time, so state is folded once
@@ -265,6 +278,7 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
 
   async function runBatch(jobs: Job[]): Promise<void> {
     try {
+      if (jobs.some((job) => job.kind === "command")) await pace.turn();
       await catchUp();
     } catch (error) {
       for (const job of jobs) job.reject(error);
@@ -288,10 +302,13 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
   async function runCommands(commands: CommandJob[]): Promise<void> {
     let pending = commands;
     let first = true;
+    let attemptStarted = 0;
     try {
       await retryWithBackoff(
         async () => {
-          if (!first) await catchUp();
+          const started = pace.now();
+          attemptStarted = started;
+          if (!first) await catchUp(true);
           first = false;
           const attempt = decideAll(pending);
           if (attempt.records.length > 0) {
@@ -300,6 +317,7 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
               expectedSeq: head?.seq ?? 0,
               records: attempt.records as [SealedRecord, ...SealedRecord[]],
             });
+            pace.attempted(pace.now() - started, true);
             if (attempt.speculative) {
               state = attempt.work;
               head = attempt.head;
@@ -310,9 +328,10 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
           }
           for (const { job, ok, value } of attempt.settled) ok ? job.resolve(value) : job.reject(value);
         },
-        retry,
+        pace.backoff(retry),
         (error, elapsedMs) => {
           if (!isOpsledgerError(error, "STREAM_CONFLICT")) return false;
+          pace.attempted(pace.now() - attemptStarted, false);
           if (elapsedMs < budgetMs) return true;
           // out of budget: commands give up, facts stay until recorded
           for (const job of pending) if (!job.fact) job.reject(error);

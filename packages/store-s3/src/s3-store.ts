@@ -99,6 +99,8 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
   const concurrency = options.readConcurrency ?? 16;
   const retries = options.conflictRetries ?? 5;
   const heads = new Map<string, { key: string; head: StreamHead }>();
+  // the rival batch a lost race fetched, kept for the catch-up read that follows it
+  const beaten = new Map<string, { key: string; firstSeq: number; lines: string[] }>();
   let closed = false;
   let probe: Promise<{ enforced: boolean }> | undefined;
 
@@ -172,6 +174,25 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
     return head;
   }
 
+  // A lost race: the rival's batch is at `key`. Fetching it by key tells the loser the head it
+  // lost to (a batch boundary, so its retry can PUT without listing first), and the catch-up read
+  // that follows is served from it: a lost race costs one GET, not a LIST and a GET.
+  async function lostTo(streamId: string, expectedSeq: number, key: string, cause: unknown): Promise<StreamConflictError> {
+    let lines: string[];
+    try {
+      lines = await getLines(streamId, key);
+    } catch {
+      return new StreamConflictError(streamId, expectedSeq, undefined, { cause });
+    }
+    const seq = expectedSeq + lines.length;
+    const hash = sealedLineHash(lines[lines.length - 1] ?? "");
+    if (hash === undefined) return new StreamConflictError(streamId, expectedSeq, undefined, { cause });
+    // the end of a batch is a batch boundary: the next append may build on it
+    heads.set(streamId, { key, head: { seq, hash } });
+    beaten.set(streamId, { key, firstSeq: expectedSeq + 1, lines });
+    return new StreamConflictError(streamId, expectedSeq, seq, { cause });
+  }
+
   async function putIfAbsent(key: string, body: string): Promise<void> {
     // https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
     await client.send(
@@ -192,8 +213,15 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
           });
         }
       }
-      const head = await freshHead(streamId);
-      if ((head?.seq ?? 0) !== expectedSeq) throw new StreamConflictError(streamId, expectedSeq, head?.seq ?? 0);
+      // A head this store saw is a batch boundary, so when the caller builds on it the conditional
+      // PUT of the next key alone decides the race (a rival's batch there answers 412). Any other
+      // expectedSeq is checked against a fresh listing first, so a caller ahead of the head cannot
+      // leave a gap.
+      const cached = heads.get(streamId)?.head.seq;
+      if (cached !== expectedSeq) {
+        const head = await freshHead(streamId);
+        if ((head?.seq ?? 0) !== expectedSeq) throw new StreamConflictError(streamId, expectedSeq, head?.seq ?? 0);
+      }
       const key = keyOf(streamId, expectedSeq + 1);
       const body = `${records.map((r) => r.line).join("\n")}\n`;
       for (let attempt = 0; ; attempt++) {
@@ -201,7 +229,7 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
           await putIfAbsent(key, body);
           break;
         } catch (error) {
-          if (isPreconditionFailed(error)) throw new StreamConflictError(streamId, expectedSeq, undefined, { cause: error });
+          if (isPreconditionFailed(error)) throw await lostTo(streamId, expectedSeq, key, error);
           if (isConditionalConflict(error)) {
             if (attempt >= retries) throw new StreamConflictError(streamId, expectedSeq, undefined, { cause: error });
             // jittered backoff: the racing writer's PUT settles, then ours wins or gets its 412
@@ -223,6 +251,14 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
       const fromSeq = readOptions?.fromSeq ?? 1;
       // Readers catching up (a ledger's refresh) ask from just after a batch they already hold,
       // which is exactly a key: list from there instead of from the start of the stream.
+      const rival = beaten.get(streamId);
+      beaten.delete(streamId);
+      if (rival && rival.firstSeq === fromSeq) {
+        // catching up after a lost race: the batch that won is in hand; later ones are listed lazily
+        for (const [index, line] of rival.lines.entries()) yield new S3Record(fromSeq + index, line, rival.key, index + 1);
+        yield* store.read(streamId, { fromSeq: fromSeq + rival.lines.length });
+        return;
+      }
       let keys = listKeys(streamId);
       let expected = 1;
       if (fromSeq > 1) {

@@ -67,7 +67,11 @@ interface DrillContext {
   readonly governance: { changedAt: string; reviewBy: string };
   readonly by: string;
   readonly check: ReturnType<typeof checklist>;
+  /** A second ledger instance on the drill's stream, as another replica or process would have. */
+  readonly openReplica: () => Promise<Ledger>;
 }
+
+const drillGovernance = { actor: "oncall-operator", approvalRef: "INC-DRILL", rationale: "incident drill" };
 
 async function prepare(ledger: Ledger, registry: Record<string, unknown>): Promise<void> {
   const applied = await ledger.applyRegistry(registry);
@@ -75,7 +79,7 @@ async function prepare(ledger: Ledger, registry: Record<string, unknown>): Promi
 }
 
 /** Reference §8.1: the kill switch halts autonomy; the explicit manual path stays open. */
-async function killSwitchDrill({ ledger, governance, check }: DrillContext): Promise<void> {
+async function killSwitchDrill({ ledger, governance, check, openReplica }: DrillContext): Promise<void> {
   await prepare(
     ledger,
     guardedRegistry({
@@ -110,6 +114,42 @@ async function killSwitchDrill({ ledger, governance, check }: DrillContext): Pro
   check.contains("manual dispatch reason codes", "fleet_handoff_executed", manual.reasonCodes);
   check.equal("control calls after manual dispatch", 1, control.calls());
   check.equal("status: killSwitchActive", true, (await ledger.status()).autonomous?.safetyGateDecisions?.killSwitchActive);
+
+  // mid-batch: a batch of 5 intents is running when another instance (a replica, the CLI) engages
+  // the kill switch during the first one; at most that intent completes, the rest stay pending
+  const loops = ["loop-k1", "loop-k2", "loop-k3", "loop-k4", "loop-k5"];
+  await prepare(
+    ledger,
+    guardedRegistry({
+      loops,
+      categories: ["health_critical"],
+      maxActionsPerRun: 5,
+      maxActionsPerLoop: 1,
+      governance: { approvalRef: "CAB-900", ...governance },
+    }),
+  );
+  await ledger.observe(fleetStateDocument(loops.map((loopId) => ({ loopId, healthStatus: "critical" as const }))));
+  await ledger.releaseKillSwitch(drillGovernance);
+  const batchEvaluation = await ledger.evaluate();
+  check.equal("mid-batch: autoEligibleCount", 5, batchEvaluation.autoEligibleCount);
+  const replica = await openReplica();
+  let calls = 0;
+  const slow: Dispatcher = async () => {
+    calls++;
+    if (calls === 1) await replica.engageKillSwitch(drillGovernance);
+    return { status: "confirmed" };
+  };
+  const halted = ok(await ledger.dispatch({ mode: "autonomous", dispatcher: slow, by: "ops-bot" }));
+  check.equal("mid-batch: requestedIntentCount", 5, halted.requestedIntentCount);
+  check.equal("mid-batch: control calls (only the intent in progress)", 1, calls);
+  check.equal("mid-batch: executedCount", 1, halted.executedCount);
+  check.equal("mid-batch: skippedCount", 4, halted.skippedCount);
+  check.contains("mid-batch reason codes", "autonomous_kill_switch_enabled", halted.reasonCodes);
+  check.equal(
+    "mid-batch: skipped intents pending for operators",
+    4,
+    halted.intents.filter((i) => i.status === "pending_operator_confirmation" && i.lastOutcome === null).length,
+  );
 }
 
 /**
@@ -267,7 +307,8 @@ export async function runDrill(drillId: DrillId, options: DrillOptions): Promise
   };
   const check = checklist();
   try {
-    await DRILLS[drillId]({ ledger, governance, by, check });
+    const openReplica = () => openLedger({ store: options.store, fleetId: drillLedger, clock, ids });
+    await DRILLS[drillId]({ ledger, governance, by, check, openReplica });
   } catch (error) {
     check.equal("the drill ran to its end", "completed", error instanceof Error ? error.message : String(error));
   }
