@@ -64,6 +64,7 @@ const r = {
   single: await row("append.mjs", "single"),
   concurrent: await row("append.mjs", "concurrent"),
   batch: await row("append.mjs", "batch"),
+  ledgerObserve: await row("ledger.mjs", "observe"),
   memOurs: await row("memory-append.mjs", "ours"),
   memEmmett: await row("memory-append.mjs", "emmett"),
   memCastore: await row("memory-append.mjs", "castore"),
@@ -135,6 +136,15 @@ const rows = [
     ratio: 1,
     text: "> Emmett SQLite batched",
   }),
+  line(
+    "64 concurrent observe() on one ledger instance (fs, ledger group commit)",
+    r.ledgerObserve,
+    as(r.ledgerObserve.baseline, "calls/s"),
+    {
+      ratio: 10,
+      text: "≥ 10× sequential calls",
+    },
+  ),
   line("durable batch append, 100 events per call", r.batch, as(r.batch.baseline, "events/s"), {
     ratio: 0.5,
     text: "≥ 0.5× buffered writes, one sync",

@@ -206,9 +206,11 @@ describe("time never goes backwards (semantics §2 row 28)", () => {
     expect(evaluation.autoEligibleCount).toBe(0);
     expect(evaluation.candidates[0]?.autonomous.reasons).toContain("autonomous_governance_review_expired");
     const calls: string[] = [];
-    const batch = ok(
-      await skewed.dispatch({ mode: "autonomous", dispatcher: async (i) => (calls.push(i.intentId), { status: "confirmed" }), by: "bot" }),
-    );
+    const dispatcher: Dispatcher = async (intent) => {
+      calls.push(intent.intentId);
+      return { status: "confirmed" };
+    };
+    const batch = ok(await skewed.dispatch({ mode: "autonomous", dispatcher, by: "bot" }));
     expect(batch.requestedIntentCount).toBe(0);
     expect(calls).toEqual([]);
   });
@@ -244,12 +246,11 @@ describe("reads that are current and safe to hold", () => {
     const { ledger } = await guardedFleet();
     const before = ledger.state();
     const frozen = fingerprint(before);
+    // a dispatch (intents, cooldown stamps, batches), an observation (instances) and a latch later
+    const batch = ok(await ledger.dispatch({ mode: "autonomous", dispatcher: async () => ({ status: "confirmed" }), by: "bot" }));
+    expect(batch.executedCount).toBe(1);
     await ledger.observe(observation("later", "healthy"));
-    ok(
-      await ledger
-        .dispatch({ mode: "manual", intentIds: [], confirm: true, dispatcher: async () => ({ status: "confirmed" }) })
-        .then((r) => (r.ok ? r : { ok: true as const })),
-    );
+    await ledger.evaluate();
     await ledger.engageKillSwitch(operator());
     expect(fingerprint(before)).toBe(frozen);
     expect(ledger.state().seq).toBeGreaterThan(before.seq);

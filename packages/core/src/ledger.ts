@@ -260,7 +260,8 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
       queue.push(job(resolve as (value: T) => void, reject));
       if (!pumping) {
         pumping = true;
-        void pump();
+        // started on the next microtask, so calls made in the same tick share the first batch
+        queueMicrotask(() => void pump());
       }
     });
   const command = <R>(decide: (state: LedgerState, now: Date) => Decision<R>, fact = false): Promise<R> =>

@@ -54,8 +54,13 @@ describe("s3 store", () => {
     const writer = async (name: string) => {
       const store = createS3EventStore({ client: s3.client(), bucket: s3.bucket, prefix: p });
       const ledger = await openLedger({ store, fleetId: "shared" });
-      for (let i = 0; i < 250; i++) await ledger.observe(fleetStateDocument([{ loopId: "loop-a" }], { traceId: `${name}-${i}` }));
+      for (let i = 0; i < 250; i++) {
+        const started = performance.now();
+        await ledger.observe(fleetStateDocument([{ loopId: "loop-a" }], { traceId: `${name}-${i}` }));
+        worst = Math.max(worst, performance.now() - started);
+      }
     };
+    let worst = 0;
     await Promise.all(["w1", "w2", "w3", "w4"].map(writer));
     const store = createS3EventStore({ client: s3.client(), bucket: s3.bucket, prefix: p });
     const report = await verifyLog(store, "shared");
@@ -67,7 +72,9 @@ describe("s3 store", () => {
       if (envelope.type === "FleetObserved") traces.add(envelope.data.traceId);
     }
     expect(traces.size).toBe(1000);
-    console.info(`s3 concurrency: 4 writers × 250 appends = ${traces.size} events, one chain`);
+    console.info(
+      `s3 concurrency: 4 writers × 250 appends = ${traces.size} events, one chain, default options; slowest command ${Math.round(worst)} ms`,
+    );
   }, 300_000);
 
   it("maps SDK errors to the port's errors and keeps the cause", async () => {

@@ -164,6 +164,8 @@ export async function dispatch(context: Context): Promise<number> {
     `${batch.mode} dispatch ${batch.batchId}: ${batch.requestedIntentCount} requested, ${paint.green(`${batch.executedCount} executed`)}, ${paint.yellow(`${batch.ambiguousCount} ambiguous`)}, ${paint.red(`${batch.failedCount} failed`)}`,
   );
   for (const r of batch.results) context.out.line(`  ${r.intentId}: ${r.status} (${r.reasonCode}${r.transport ? `, ${r.transport}` : ""})`);
+  for (const s of batch.skipped)
+    context.out.line(`  ${s.intentId}: ${paint.yellow("not dispatched")}, autonomy halted (${s.reasonCodes.join(", ")}); pending`);
   context.out.line(`pending confirmation: ${batch.summary.pendingConfirmationCount}; reason codes: ${batch.reasonCodes.join(", ")}`);
   return 0;
 }
