@@ -2,7 +2,16 @@
 export { assertCanonicalizable, canonicalJson, type JsonValue } from "./chain/canonical-json.ts";
 export { followChain } from "./chain/follow.ts";
 export { GENESIS_HASH, sha256Hex } from "./chain/hash.ts";
-export { ENVELOPE_VERSION, type Envelope, type OpenedLine, openSealedLine, type SealedRecord, seal, sealedLineHash } from "./chain/seal.ts";
+export {
+  ENVELOPE_VERSION,
+  type Envelope,
+  type OpenedLine,
+  openSealedLine,
+  type SealedRecord,
+  seal,
+  sealedLineHash,
+  sealedLineHead,
+} from "./chain/seal.ts";
 export { type BreakKind, type ChainBreak, type VerificationReport, type VerifyOptions, verifyLog } from "./chain/verify.ts";
 export { registryJsonSchema } from "./contract/json-schema.ts";
 export {

@@ -1,11 +1,10 @@
-import type { FileHandle } from "node:fs/promises";
-import { mkdir, open, readdir, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type AppendRequest,
   checkAppendRequest,
   type EventStore,
   isOpsledgerError,
+  openSealedLine,
   parseStreamId,
   type ReadOptions,
   StoreClosedError,
@@ -15,9 +14,11 @@ import {
   StreamConflictError,
   type StreamHead,
   sealedLineHash,
+  sealedLineHead,
 } from "@opsledger/core";
-import { withLock } from "./lock.ts";
-import { listSegments, readSegmentChunks, readSegmentLines, segmentName } from "./segments.ts";
+import { type FileHandleOps, type FileOps, nodeFileOps, type ProcessIdentity, thisProcess } from "./file-ops.ts";
+import { LOCK_FILE, withLock } from "./lock.ts";
+import { LinkedSegmentError, listSegments, readSegmentChunks, readSegmentEnd, segmentName, writeFully } from "./segments.ts";
 
 const ADAPTER = "fs";
 
@@ -40,13 +41,29 @@ class FsRecord implements StoredRecord {
   }
 }
 
-/** A torn last line found on open and truncated (a crash cut a write short; it was never acknowledged). */
+/**
+ * A repair the store made before its next write: `torn_tail`, bytes after the last record that
+ * are not a record (a write cut short by a crash or a full disk, never acknowledged), cut off;
+ * `missing_newline`, a whole record that lost only its final newline, kept and given it back;
+ * `empty_segment`, a segment whose creating write never completed, removed.
+ */
 export interface RecoveryEvent {
+  readonly kind: "torn_tail" | "missing_newline" | "empty_segment";
   readonly streamId: string;
   readonly segment: string;
-  /** Byte offset the segment was truncated back to. */
+  /** Byte offset of the repair: where the segment was cut back to, or where the newline went. */
   readonly offset: number;
+  /** Bytes removed (0 for `missing_newline`). */
   readonly truncatedBytes: number;
+}
+
+/** Bytes after a stream's last record that are not a record, found by a read (repaired by the next write). */
+export interface TailDamage {
+  readonly kind: "torn_tail";
+  readonly streamId: string;
+  readonly segment: string;
+  readonly offset: number;
+  readonly bytes: number;
 }
 
 /** Options of `createFsEventStore`. */
@@ -61,15 +78,23 @@ export interface FsEventStoreOptions {
   readonly lingerMs?: number;
   /** The longest a writer holds the lock while appends keep coming; defaults to 100 ms. */
   readonly maxHoldMs?: number;
-  /** Called for every torn tail repaired; the store also keeps them in `recoveries`. */
+  /** Called for every repair; the store also keeps them in `recoveries`. */
   readonly onRecovery?: (event: RecoveryEvent) => void;
+  /** Called when a read finds bytes after the last record that are not a record (before any write repairs them). */
+  readonly onTailDamage?: (damage: TailDamage) => void;
+  /** @internal The filesystem; tests put a faulty or simulated one here. */
+  readonly fileOps?: FileOps;
+  /** @internal Who this process is, for the lock; tests simulate other processes and reboots. */
+  readonly identity?: ProcessIdentity;
 }
 
-/** The filesystem store: the port, plus what it repaired. */
+/** The filesystem store: the port, plus what it repaired and what it found. */
 export interface FsEventStore extends EventStore {
   readonly dir: string;
-  /** Torn tails truncated since the store was created, in order. */
+  /** Repairs made since the store was created, in order. */
   readonly recoveries: readonly RecoveryEvent[];
+  /** Tail damage found by reads since the store was created (each repaired by the next write). */
+  readonly tailDamage: readonly TailDamage[];
 }
 
 interface Pending {
@@ -80,9 +105,7 @@ interface Pending {
 
 // what is known of a stream's last segment, checked against the disk under the lock
 interface Tail {
-  readonly segments: number;
   readonly name: string | undefined;
-  readonly firstSeq: number;
   /** Bytes of complete lines in the last segment. */
   readonly size: number;
   readonly head: StreamHead | undefined;
@@ -94,39 +117,46 @@ interface Writer {
   queue: Pending[];
   flushing: Promise<void> | undefined;
   tail: Tail | undefined;
-  handle: { name: string; file: FileHandle } | undefined;
+  handle: { name: string; file: FileHandleOps } | undefined;
   /** Set while the flusher lingers for more appends. */
   wake: (() => void) | undefined;
+  /** Set when a failed append could not be cut back: nothing written since can be trusted. */
+  failed: Error | undefined;
 }
 
-async function syncDir(path: string): Promise<void> {
-  const handle = await open(path, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+// one segment's share of a group commit
+interface Chunk {
+  readonly name: string;
+  readonly create: boolean;
+  readonly parts: string[];
+  readonly pendings: { pending: Pending; head: StreamHead }[];
 }
 
 /**
  * An event store on the local filesystem. Each stream is a directory of NDJSON segment files
  * named by their first seq; each line is exactly the sealed bytes. An append resolves only after
- * its bytes are written and `fdatasync`ed (and the directory synced when a segment is created);
- * concurrent appends in one process are group-committed under one sync. Across processes a lock
- * file makes one writer at a time (see `withLock` for the stale-lock rule); readers never lock.
- * A torn last line is truncated and reported; damage anywhere else is an integrity failure.
+ * all of its bytes are written and `fdatasync`ed (and the directory synced when a segment is
+ * created); concurrent appends in one process are group-committed under one sync. An append that
+ * fails is cut back from the segment (and synced) before it is rejected, so a rejected append is
+ * never visible after reopen; if even the cut-back fails, the stream refuses every further append
+ * until the store is reopened. Across processes a lock file makes one writer at a time (see
+ * `withLock`); readers never lock. Bytes after the last record are repaired by the next write and
+ * reported; damage anywhere else is an integrity failure. Nothing is opened through a symbolic link.
  * @example
  * const store = createFsEventStore({ dir: "./.opsledger" });
  * const ledger = await openLedger({ store, fleetId: "default" });
  */
 export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
   const root = options.dir;
+  const ops = options.fileOps ?? nodeFileOps;
   const segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
   const lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
   const lingerMs = options.lingerMs ?? 5;
   const maxHoldMs = options.maxHoldMs ?? 100;
   const writers = new Map<string, Writer>();
   const recoveries: RecoveryEvent[] = [];
+  const tailDamage: TailDamage[] = [];
+  let identity: Promise<ProcessIdentity> | undefined;
   let closed = false;
   let rootReady: Promise<void> | undefined;
 
@@ -135,72 +165,103 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
   };
   const fail = (operation: string, streamId: string | undefined, error: unknown): never => {
     if (isOpsledgerError(error)) throw error;
+    if (error instanceof LinkedSegmentError) throw new StoreIntegrityError(streamId ?? "", undefined, error.path, error.message);
     throw new StoreUnavailableError(ADAPTER, operation, streamId, { cause: error });
+  };
+  const recover = (event: RecoveryEvent): void => {
+    recoveries.push(event);
+    options.onRecovery?.(event);
+  };
+  const damaged = (damage: TailDamage): void => {
+    tailDamage.push(damage);
+    options.onTailDamage?.(damage);
   };
 
   const ensureRoot = () => {
-    rootReady ??= mkdir(root, { recursive: true }).then(() => undefined);
+    rootReady ??= ops.mkdir(root).then(() => undefined);
+    rootReady.catch(() => {
+      rootReady = undefined; // tried again next time
+    });
     return rootReady;
   };
 
   /**
-   * Reads the tail of a stream from disk, from what `known` already covers. With `repair`
-   * (only under the lock) a torn last line is truncated and an empty last segment removed.
+   * Reads the end of a stream: its last record and what follows it, a bounded read at the end of
+   * the last segment. With `repair` (only under the lock) what follows is repaired and reported:
+   * bytes that are not a record are cut off, a record without its newline gets it back, an empty
+   * last segment is removed. Without it, empty last segments (being created right now, or left by
+   * a crash) are looked past.
    */
-  async function readTail(streamId: string, dir: string, known: Tail | undefined, repair: boolean): Promise<Tail> {
-    let drop = 0; // trailing empty segments a reader looks past
+  async function readTail(streamId: string, dir: string, repair: boolean): Promise<Tail> {
+    let drop = 0;
     for (;;) {
-      const all = await listSegments(dir);
+      const all = await listSegments(ops, dir);
       const segments = all.slice(0, all.length - drop);
       const last = segments[segments.length - 1];
-      if (!last) return { segments: 0, name: undefined, firstSeq: 1, size: 0, head: undefined };
+      if (!last) return { name: undefined, size: 0, head: undefined };
       const path = join(dir, last.name);
-      const size = (await stat(path)).size;
-      if (known && known.segments === segments.length && known.name === last.name && known.size === size) return known;
-      // scan from where the known tail ends when it is the same segment, else from its start
-      const resume = known && known.name === last.name && known.size <= size ? known : undefined;
-      let count = resume?.head ? resume.head.seq - last.firstSeq + 1 : 0;
-      let end = resume?.size ?? 0;
-      let lastLine: { line: string; offset: number } | undefined;
-      let torn: { offset: number; bytes: number } | undefined;
-      for await (const entry of readSegmentLines(path, end, (offset, bytes) => {
-        torn = { offset, bytes };
-      })) {
-        count++;
-        lastLine = entry;
-        end = entry.offset + Buffer.byteLength(entry.line) + 1;
+      const end = await readSegmentEnd(ops, path);
+      let { lastLine } = end;
+      let size = lastLine ? lastLine.offset + Buffer.byteLength(lastLine.line) + 1 : 0;
+      if (end.trailing) {
+        const { offset, bytes } = end.trailing;
+        const unterminated = sealedLineHead(bytes.toString("utf8"));
+        if (unterminated) {
+          // a whole record that lost only its newline: it is a record, and keeps being one
+          lastLine = { line: bytes.toString("utf8"), offset };
+          size = end.size;
+          if (repair) {
+            await appendNewline(path);
+            size = end.size + 1;
+            recover({ kind: "missing_newline", streamId, segment: last.name, offset: end.size, truncatedBytes: 0 });
+          }
+        } else if (repair) {
+          await truncate(path, offset);
+          recover({ kind: "torn_tail", streamId, segment: last.name, offset, truncatedBytes: bytes.length });
+        } else {
+          damaged({ kind: "torn_tail", streamId, segment: last.name, offset, bytes: bytes.length });
+        }
       }
-      if (torn && repair) {
-        await truncate(path, torn.offset);
-        const event = { streamId, segment: last.name, offset: torn.offset, truncatedBytes: torn.bytes };
-        recoveries.push(event);
-        options.onRecovery?.(event);
-      }
-      if (count === 0) {
+      if (!lastLine) {
         if (repair) {
           // a segment whose creating write never completed: nothing in it was acknowledged
-          await unlink(path);
-          await syncDir(dir);
+          await ops.unlink(path);
+          await ops.syncDir(dir);
+          recover({ kind: "empty_segment", streamId, segment: last.name, offset: 0, truncatedBytes: end.size });
         } else {
-          // being created by another writer right now (or left empty by a crash): no record in it yet
           drop++;
         }
-        known = undefined;
         continue;
       }
-      const seq = last.firstSeq + count - 1;
-      const hash = lastLine ? sealedLineHash(lastLine.line) : resume?.head?.hash;
-      if (hash === undefined) {
-        throw new StoreIntegrityError(streamId, seq, `${last.name}:${lastLine?.offset ?? 0}`, "the last record is not a sealed line");
+      // the last record as it claims to be: an edited one still names its seq and hash, and verification reports the edit
+      const opened = openSealedLine(lastLine.line);
+      const hash = opened.ok ? opened.claimedHash : sealedLineHash(lastLine.line);
+      if (hash === undefined || (opened.ok && opened.envelope.seq < last.firstSeq)) {
+        throw new StoreIntegrityError(
+          streamId,
+          undefined,
+          `${streamId}/${last.name}:${lastLine.offset}`,
+          "the last record is not a sealed line",
+        );
       }
-      return { segments: segments.length, name: last.name, firstSeq: last.firstSeq, size: end, head: { seq, hash } };
+      return { name: last.name, size, head: { seq: opened.ok ? opened.envelope.seq : last.firstSeq, hash } };
     }
   }
 
   async function truncate(path: string, length: number): Promise<void> {
-    const handle = await open(path, "r+");
+    const handle = await ops.open(path, "append");
     try {
       await handle.truncate(length);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async function appendNewline(path: string): Promise<void> {
+    const handle = await ops.open(path, "append");
+    try {
+      await writeFully(handle, Buffer.from("\n"));
       await handle.datasync();
     } finally {
       await handle.close();
@@ -210,38 +271,73 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
   function writerOf(streamId: string): Writer {
     let writer = writers.get(streamId);
     if (!writer) {
-      writer = { streamId, dir: join(root, streamId), queue: [], flushing: undefined, tail: undefined, handle: undefined, wake: undefined };
+      writer = {
+        streamId,
+        dir: join(root, streamId),
+        queue: [],
+        flushing: undefined,
+        tail: undefined,
+        handle: undefined,
+        wake: undefined,
+        failed: undefined,
+      };
       writers.set(streamId, writer);
     }
     return writer;
   }
 
-  async function fileFor(writer: Writer, name: string, create: boolean): Promise<FileHandle> {
+  async function fileFor(writer: Writer, name: string, create: boolean): Promise<FileHandleOps> {
     if (writer.handle?.name === name) return writer.handle.file;
-    await writer.handle?.file.close();
-    writer.handle = undefined;
-    // always O_APPEND ("ax" creates exclusively): other processes append to the same file between our commits
-    const file = await open(join(writer.dir, name), create ? "ax" : "a");
+    await closeHandle(writer);
+    // always O_APPEND (O_EXCL to create): other processes append to the same file between our commits
+    const file = await ops.open(join(writer.dir, name), create ? "create" : "append");
     writer.handle = { name, file };
     return file;
   }
 
-  // one group commit: every queued append checked in order against the head, written, one sync per segment
+  async function closeHandle(writer: Writer): Promise<void> {
+    const handle = writer.handle;
+    writer.handle = undefined;
+    await handle?.file.close().catch(() => undefined);
+  }
+
+  // Takes a failed chunk back out of the disk: a new segment is emptied, synced and removed (an
+  // empty segment that reappears after a power loss is one a reader looks past), an existing one
+  // is cut back to its length before the commit and synced. False when that failed too.
+  async function cutBack(writer: Writer, chunk: Chunk, before: number): Promise<boolean> {
+    const path = join(writer.dir, chunk.name);
+    try {
+      if (chunk.create) {
+        try {
+          await truncate(path, 0);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === "ENOENT") return true; // never created
+          throw error;
+        }
+        await ops.unlink(path);
+        await ops.syncDir(writer.dir);
+      } else {
+        await truncate(path, before);
+      }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // one group commit: every queued append checked in order against the head, written and synced
+  // one segment at a time; the appends of a segment that made it are acknowledged, the rest rejected
   async function commit(writer: Writer, batch: Pending[], trusted: boolean): Promise<void> {
     let tail: Tail;
     if (trusted && writer.tail) {
       // we have held the lock since our last commit: nobody else wrote
       tail = writer.tail;
     } else {
-      const created = await mkdir(writer.dir, { recursive: true });
-      if (created !== undefined) await syncDir(root);
-      tail = await readTail(writer.streamId, writer.dir, writer.tail, true);
+      tail = await readTail(writer.streamId, writer.dir, true);
       writer.tail = tail;
     }
     let running = tail.head;
-    const accepted: { pending: Pending; head: StreamHead }[] = [];
-    // groups of lines by segment, in order
-    const chunks: { name: string; create: boolean; parts: string[]; bytes: number }[] = [];
+    const chunks: Chunk[] = [];
     let current = tail.name === undefined ? undefined : { name: tail.name, size: tail.size };
     for (const pending of batch) {
       const { request } = pending;
@@ -254,52 +350,44 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
       const bytes = Buffer.byteLength(text);
       if (!current || (current.size > 0 && current.size + bytes > segmentBytes)) {
         current = { name: segmentName(request.records[0].seq), size: 0 };
-        chunks.push({ name: current.name, create: true, parts: [], bytes: 0 });
-      } else if (chunks.length === 0 || chunks[chunks.length - 1]?.name !== current.name) {
-        chunks.push({ name: current.name, create: false, parts: [], bytes: 0 });
+        chunks.push({ name: current.name, create: true, parts: [], pendings: [] });
+      } else if (chunks[chunks.length - 1]?.name !== current.name) {
+        chunks.push({ name: current.name, create: false, parts: [], pendings: [] });
       }
-      const chunk = chunks[chunks.length - 1] as (typeof chunks)[number];
-      chunk.parts.push(text);
-      chunk.bytes += bytes;
-      current.size += bytes;
+      const chunk = chunks[chunks.length - 1] as Chunk;
       const last = request.records[request.records.length - 1] as (typeof request.records)[0];
       running = { seq: last.seq, hash: last.hash };
-      accepted.push({ pending, head: running });
+      chunk.parts.push(text);
+      chunk.pendings.push({ pending, head: running });
+      current.size += bytes;
     }
-    try {
-      for (const chunk of chunks) {
+    for (const [index, chunk] of chunks.entries()) {
+      const before = chunk.create ? 0 : tail.size;
+      const data = Buffer.from(chunk.parts.join(""));
+      try {
         const file = await fileFor(writer, chunk.name, chunk.create);
-        const before = chunk.create ? 0 : tail.name === chunk.name ? tail.size : 0;
-        try {
-          await file.write(chunk.parts.join(""));
-          await file.datasync();
-        } catch (error) {
-          // leave nothing unacknowledged behind: cut the segment back to what it held
-          await file.truncate(before).catch(() => undefined);
-          throw error;
+        await writeFully(file, data);
+        // after a failed fdatasync nothing about the unsynced bytes can be trusted: never retried
+        await file.datasync();
+        if (chunk.create) await ops.syncDir(writer.dir);
+      } catch (error) {
+        await closeHandle(writer);
+        writer.tail = undefined;
+        if (!(await cutBack(writer, chunk, before))) {
+          writer.failed = new Error(
+            `an append to ${chunk.name} failed (${(error as Error).message}) and could not be cut back: reopen the store`,
+          );
         }
-        if (chunk.create) await syncDir(writer.dir);
-        tail = {
-          segments: tail.segments + (chunk.create ? 1 : 0),
-          name: chunk.name,
-          firstSeq: chunk.create ? seqOf(chunk.name) : tail.firstSeq,
-          size: before + chunk.bytes,
-          head: running,
-        };
+        const failure = new StoreUnavailableError(ADAPTER, "append", writer.streamId, { cause: error });
+        for (const rest of chunks.slice(index)) for (const { pending } of rest.pendings) pending.reject(failure);
+        return;
       }
-    } catch (error) {
-      writer.tail = undefined;
-      await writer.handle?.file.close().catch(() => undefined);
-      writer.handle = undefined;
-      const failure = new StoreUnavailableError(ADAPTER, "append", writer.streamId, { cause: error });
-      for (const { pending } of accepted) pending.reject(failure);
-      return;
+      tail = { name: chunk.name, size: before + data.length, head: chunk.pendings[chunk.pendings.length - 1]?.head };
+      writer.tail = tail;
+      // these are durable now, whatever happens to the next segment
+      for (const { pending, head } of chunk.pendings) pending.resolve(head);
     }
-    writer.tail = tail;
-    for (const { pending, head } of accepted) pending.resolve(head);
   }
-
-  const seqOf = (name: string): number => Number(name.slice(0, 20));
 
   // Holds the stream's lock while appends keep coming (up to `maxHoldMs`, lingering `lingerMs` for the
   // next one): a busy writer pays for the lock and the tail check once per hold, not per append,
@@ -307,7 +395,12 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
   async function flush(writer: Writer): Promise<void> {
     while (writer.queue.length > 0) {
       try {
-        await withLock(join(root, `${writer.streamId}.lock`), writer.streamId, lockTimeoutMs, async () => {
+        if (writer.failed) throw new StoreUnavailableError(ADAPTER, "append", writer.streamId, { cause: writer.failed });
+        if (await ops.mkdir(writer.dir)) await ops.syncDir(root);
+        if ((await ops.stat(writer.dir)).kind === "symlink") throw new LinkedSegmentError(writer.dir);
+        identity ??= options.identity ? Promise.resolve(options.identity) : thisProcess();
+        const me = await identity;
+        await withLock(ops, me, join(writer.dir, LOCK_FILE), writer.streamId, lockTimeoutMs, async () => {
           const since = Date.now();
           let trusted = false; // the first commit under a fresh lock re-reads the tail from disk
           for (;;) {
@@ -316,12 +409,10 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
               await commit(writer, batch, trusted);
             } catch (error) {
               writer.tail = undefined;
-              const failure = isOpsledgerError(error)
-                ? error
-                : new StoreUnavailableError(ADAPTER, "append", writer.streamId, { cause: error });
-              for (const pending of batch) pending.reject(failure);
+              for (const pending of batch) pending.reject(toStoreError(error, writer.streamId));
               return;
             }
+            if (writer.failed) return;
             trusted = writer.tail !== undefined;
             if (Date.now() - since >= maxHoldMs) return;
             if (writer.queue.length === 0) await arrival(writer, lingerMs);
@@ -329,13 +420,20 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
           }
         });
       } catch (error) {
-        // the lock itself failed (timeout, permissions): everything queued fails with it
+        // the lock itself failed (timeout, permissions), or the stream refuses appends: everything queued fails with it
         writer.tail = undefined;
-        for (const pending of writer.queue.splice(0)) pending.reject(error);
+        const failure = toStoreError(error, writer.streamId);
+        for (const pending of writer.queue.splice(0)) pending.reject(failure);
       }
     }
     writer.flushing = undefined;
   }
+
+  const toStoreError = (error: unknown, streamId: string): unknown => {
+    if (isOpsledgerError(error)) return error;
+    if (error instanceof LinkedSegmentError) return new StoreIntegrityError(streamId, undefined, error.path, error.message);
+    return new StoreUnavailableError(ADAPTER, "append", streamId, { cause: error });
+  };
 
   // resolves when an append arrives for this writer, or after `ms`
   function arrival(writer: Writer, ms: number): Promise<void> {
@@ -353,6 +451,7 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
   const store: FsEventStore = {
     dir: root,
     recoveries,
+    tailDamage,
 
     async append(request: AppendRequest): Promise<StreamHead> {
       assertOpen();
@@ -372,7 +471,7 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
       const fromSeq = readOptions?.fromSeq ?? 1;
       let segments: { firstSeq: number; name: string }[];
       try {
-        segments = await listSegments(dir);
+        segments = await listSegments(ops, dir);
       } catch (error) {
         return fail("read", streamId, error);
       }
@@ -395,23 +494,35 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
         }
         const isLast = index === segments.length - 1;
         let seq = segment.firstSeq;
-        let tornAt: number | undefined;
-        for await (const lines of readSegmentChunks(join(dir, segment.name), 0, (at) => {
-          tornAt = at;
-        })) {
-          assertOpen();
-          // a chunk of lines at a time: one await per chunk, not per record
-          for (const { line, offset } of lines) {
-            if (seq >= fromSeq) yield new FsRecord(seq, line, streamId, segment.name, offset);
-            seq++;
+        let trailing: { offset: number; bytes: Buffer } | undefined;
+        const chunks = readSegmentChunks(ops, join(dir, segment.name), 0, (offset, bytes) => {
+          trailing = { offset, bytes };
+        });
+        try {
+          for await (const lines of chunks) {
+            assertOpen();
+            // a chunk of lines at a time: one await per chunk, not per record
+            for (const { line, offset } of lines) {
+              if (seq >= fromSeq) yield new FsRecord(seq, line, streamId, segment.name, offset);
+              seq++;
+            }
           }
+        } catch (error) {
+          return fail("read", streamId, error);
         }
-        // a torn last line of the last segment is a write in progress (or awaiting recovery): not yet a record
-        if (tornAt !== undefined && !isLast) {
+        const end = trailing as { offset: number; bytes: Buffer } | undefined;
+        if (end && isLast && sealedLineHead(end.bytes.toString("utf8"))) {
+          // a whole last record that lost only its newline is still a record
+          if (seq >= fromSeq) yield new FsRecord(seq, end.bytes.toString("utf8"), streamId, segment.name, end.offset);
+          seq++;
+        } else if (end && isLast) {
+          // a write in progress, or bytes left by a crash: not a record; named, and repaired by the next write
+          damaged({ kind: "torn_tail", streamId, segment: segment.name, offset: end.offset, bytes: end.bytes.length });
+        } else if (end) {
           throw new StoreIntegrityError(
             streamId,
             seq,
-            `${streamId}/${segment.name}:${tornAt}`,
+            `${streamId}/${segment.name}:${end.offset}`,
             "a segment before the last ends with an incomplete line",
           );
         }
@@ -423,7 +534,7 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
       assertOpen();
       parseStreamId(streamId);
       try {
-        return (await readTail(streamId, join(root, streamId), undefined, false)).head;
+        return (await readTail(streamId, join(root, streamId), false)).head;
       } catch (error) {
         return fail("head", streamId, error);
       }
@@ -431,22 +542,22 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
 
     async *listStreams(): AsyncIterable<string> {
       assertOpen();
-      let entries: import("node:fs").Dirent[];
+      let entries: Awaited<ReturnType<FileOps["readdir"]>>;
       try {
-        entries = await readdir(root, { withFileTypes: true });
+        entries = await ops.readdir(root);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
         return fail("listStreams", undefined, error);
       }
       const ids: string[] = [];
       for (const entry of entries) {
-        if (!entry.isDirectory()) continue;
+        if (entry.kind !== "directory") continue;
         try {
           parseStreamId(entry.name);
         } catch {
           continue;
         }
-        if ((await listSegments(join(root, entry.name))).length > 0) ids.push(entry.name);
+        if ((await listSegments(ops, join(root, entry.name))).length > 0) ids.push(entry.name);
       }
       yield* ids.sort();
     },
@@ -456,7 +567,7 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
       closed = true;
       for (const writer of writers.values()) writer.wake?.();
       await Promise.all([...writers.values()].map((w) => w.flushing));
-      await Promise.all([...writers.values()].map((w) => w.handle?.file.close().catch(() => undefined)));
+      await Promise.all([...writers.values()].map((w) => closeHandle(w)));
     },
   };
   return store;

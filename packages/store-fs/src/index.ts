@@ -1,2 +1,2 @@
-export { createFsEventStore, type FsEventStore, type FsEventStoreOptions, type RecoveryEvent } from "./fs-store.ts";
-export { type LockOwner, withLock } from "./lock.ts";
+export { createFsEventStore, type FsEventStore, type FsEventStoreOptions, type RecoveryEvent, type TailDamage } from "./fs-store.ts";
+export { LOCK_FILE, type LockOwner, withLock } from "./lock.ts";

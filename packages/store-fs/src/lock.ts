@@ -1,62 +1,69 @@
-import { open, readFile, stat, unlink } from "node:fs/promises";
-import { hostname } from "node:os";
+import { randomUUID } from "node:crypto";
 import { StoreUnavailableError } from "@opsledger/core";
+import type { FileOps, ProcessIdentity } from "./file-ops.ts";
 
 /** What a lock file holds: who writes the stream now. */
 export interface LockOwner {
   readonly pid: number;
   readonly host: string;
+  /** The boot the owner ran in: a lock from an earlier boot is stale whatever its pid. */
+  readonly boot?: string;
+  /** Unique to one acquisition, so a takeover and a release can tell this lock from the next one. */
+  readonly token?: string;
   readonly acquiredAt: string;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The lock file of a stream, inside the stream's directory, where no stream id can name a file. */
+export const LOCK_FILE = ".lock";
+// held for the instant of breaking a stale lock, so only one process breaks it
+const BREAK_SUFFIX = ".break";
+// a break lock older than this was left by a breaker that died mid-takeover (a takeover takes milliseconds)
+const BREAK_STALE_MS = 10_000;
+// a lock file still unreadable after this long: its writer died between creating and filling it
+const UNFILLED_STALE_MS = 1000;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const code = (error: unknown) => (error as NodeJS.ErrnoException).code;
 
 /**
- * One writer per stream across processes: `writer.lock` created with O_EXCL, holding pid and host.
+ * One writer per stream across processes: a lock file created with O_EXCL, holding pid, host,
+ * boot and a token.
  *
- * Stale-lock rule: a lock whose owner is on this host and no longer running (kill -9, crash) is
- * stale and taken over; a lock of another host is never broken automatically, since its owner
- * cannot be checked from here (remove the file by hand once that writer is known to be gone).
- * Locks are held only for the duration of one group commit, so writers in several processes take
- * turns; a waiter gives up after `timeoutMs` with a clear error.
+ * Stale-lock rule: a lock of this host whose owner is no longer running (kill -9, crash) or ran
+ * in an earlier boot is stale and taken over; a lock of another host is never broken
+ * automatically, since its owner cannot be checked from here (remove the file by hand once that
+ * writer is known to be gone). Taking over is atomic: the breaker first takes a second lock
+ * (`.lock.break`, O_EXCL), re-reads the lock under it and removes it only if it still holds the
+ * stale owner's token, so two processes that both saw the same stale lock cannot remove each
+ * other's fresh one. Every wait, a stale lock's included, gives up after `timeoutMs` with a clear
+ * error; a lock that cannot be created at all (permissions, read-only, missing directory) fails at once.
  */
-export async function withLock<T>(path: string, streamId: string, timeoutMs: number, work: () => Promise<T>): Promise<T> {
-  const me: LockOwner = { pid: process.pid, host: hostname(), acquiredAt: new Date().toISOString() };
+export async function withLock<T>(
+  ops: FileOps,
+  me: ProcessIdentity,
+  path: string,
+  streamId: string,
+  timeoutMs: number,
+  work: () => Promise<T>,
+): Promise<T> {
+  const token = randomUUID();
+  const mine: LockOwner = { pid: me.pid, host: me.host, boot: me.boot, token, acquiredAt: new Date().toISOString() };
   const started = Date.now();
+  const fail = (cause: unknown): never => {
+    throw new StoreUnavailableError("fs", "lock", streamId, { cause });
+  };
   let delay = 1;
   for (;;) {
-    try {
-      const handle = await open(path, "wx");
-      try {
-        await handle.writeFile(JSON.stringify(me));
-      } finally {
-        await handle.close();
-      }
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw new StoreUnavailableError("fs", "lock", streamId, { cause: error });
-    }
-    const owner = await readOwner(path);
-    if ((owner && owner.host === me.host && !alive(owner.pid)) || (!owner && (await olderThan(path, 1000)))) {
-      // stale: its writer died holding it; whatever it wrote without a sync is recovered on open
-      await unlink(path).catch(() => undefined);
+    if (await tryCreate(ops, path, mine).catch(fail)) break;
+    const owner = await readOwner(ops, path);
+    if (owner === "gone") continue;
+    if (await isStale(ops, me, path, owner)) {
+      await breakStale(ops, path, owner).catch(fail);
       continue;
     }
     if (Date.now() - started > timeoutMs) {
-      const who = owner ? `pid ${owner.pid} on ${owner.host} since ${owner.acquiredAt}` : "another writer";
-      throw new StoreUnavailableError("fs", "lock", streamId, {
-        cause: new Error(`stream is locked by ${who} (${path}); waited ${timeoutMs} ms`),
-      });
+      const who = owner === "unreadable" ? "another writer" : `pid ${owner.pid} on ${owner.host} since ${owner.acquiredAt}`;
+      fail(new Error(`stream is locked by ${who} (${path}); waited ${timeoutMs} ms`));
     }
     await sleep(delay);
     delay = Math.min(delay * 2, 20);
@@ -64,25 +71,87 @@ export async function withLock<T>(path: string, streamId: string, timeoutMs: num
   try {
     return await work();
   } finally {
-    await unlink(path).catch(() => undefined);
+    // release only our own lock: never one a breaker (wrongly) replaced
+    const owner = await readOwner(ops, path);
+    if (owner !== "gone" && owner !== "unreadable" && owner.token === token) await ops.unlink(path).catch(() => undefined);
   }
 }
 
-// a lock file still empty after a second: its writer died between creating and filling it
-async function olderThan(path: string, ms: number): Promise<boolean> {
+// creates the lock file with our owner record; false when it exists
+async function tryCreate(ops: FileOps, path: string, owner: LockOwner): Promise<boolean> {
+  let handle: Awaited<ReturnType<FileOps["open"]>>;
   try {
-    return Date.now() - (await stat(path)).mtimeMs > ms;
+    handle = await ops.open(path, "create");
+  } catch (error) {
+    if (code(error) === "EEXIST") return false;
+    throw error;
+  }
+  try {
+    const bytes = Buffer.from(JSON.stringify(owner));
+    let written = 0;
+    while (written < bytes.length) {
+      const n = await handle.write(bytes.subarray(written));
+      if (n <= 0) throw new Error("lock file write made no progress");
+      written += n;
+    }
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await ops.unlink(path).catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
+  return true;
+}
+
+async function readOwner(ops: FileOps, path: string): Promise<LockOwner | "unreadable" | "gone"> {
+  let text: string;
+  try {
+    text = await ops.readFile(path);
+  } catch (error) {
+    return code(error) === "ENOENT" ? "gone" : "unreadable";
+  }
+  try {
+    const owner = JSON.parse(text) as LockOwner;
+    return typeof owner.pid === "number" && typeof owner.host === "string" ? owner : "unreadable";
+  } catch {
+    return "unreadable"; // being written right now, or its writer died while writing it
+  }
+}
+
+async function isStale(ops: FileOps, me: ProcessIdentity, path: string, owner: LockOwner | "unreadable"): Promise<boolean> {
+  if (owner === "unreadable") return olderThan(ops, path, UNFILLED_STALE_MS);
+  if (owner.host !== me.host) return false;
+  if (owner.boot !== undefined && owner.boot !== me.boot) return true;
+  return !me.alive(owner.pid);
+}
+
+async function olderThan(ops: FileOps, path: string, ms: number): Promise<boolean> {
+  try {
+    return Date.now() - (await ops.stat(path)).mtimeMs > ms;
   } catch {
     return false;
   }
 }
 
-async function readOwner(path: string): Promise<LockOwner | undefined> {
+// removes the lock only if, under the break lock, it is still the stale one we saw
+async function breakStale(ops: FileOps, path: string, stale: LockOwner | "unreadable"): Promise<void> {
+  const breakPath = path + BREAK_SUFFIX;
+  const breaker: LockOwner = { pid: process.pid, host: "", token: randomUUID(), acquiredAt: new Date().toISOString() };
+  if (!(await tryCreate(ops, breakPath, breaker))) {
+    // another process is breaking it right now; unless it died doing so, let it
+    if (await olderThan(ops, breakPath, BREAK_STALE_MS)) await ops.unlink(breakPath).catch(() => undefined);
+    return;
+  }
   try {
-    const owner = JSON.parse(await readFile(path, "utf8")) as LockOwner;
-    return typeof owner.pid === "number" && typeof owner.host === "string" ? owner : undefined;
-  } catch {
-    // being written or removed right now: treat as held
-    return undefined;
+    const now = await readOwner(ops, path);
+    const same =
+      now !== "gone" &&
+      (stale === "unreadable"
+        ? now === "unreadable" && (await olderThan(ops, path, UNFILLED_STALE_MS))
+        : now !== "unreadable" && now.token === stale.token && now.pid === stale.pid && now.acquiredAt === stale.acquiredAt);
+    // whatever it wrote without a sync is recovered by the next writer's tail check
+    if (same) await ops.unlink(path);
+  } finally {
+    await ops.unlink(breakPath).catch(() => undefined);
   }
 }

@@ -1,5 +1,5 @@
-import { open, readdir } from "node:fs/promises";
 import { join } from "node:path";
+import type { FileHandleOps, FileOps } from "./file-ops.ts";
 
 /** Segment files are named by their first seq, zero-padded so name order is seq order. */
 export const SEGMENT_DIGITS = 20;
@@ -7,20 +7,36 @@ export const SEGMENT_SUFFIX = ".ndjson";
 const SEGMENT_NAME = /^(\d{20})\.ndjson$/;
 
 export const segmentName = (firstSeq: number): string => `${String(firstSeq).padStart(SEGMENT_DIGITS, "0")}${SEGMENT_SUFFIX}`;
+export const seqOfSegment = (name: string): number => Number(name.slice(0, SEGMENT_DIGITS));
 
-/** The segments of a stream directory, in seq order (empty when the directory does not exist). */
-export async function listSegments(dir: string): Promise<{ firstSeq: number; name: string }[]> {
-  let names: string[];
+/** A segment file that is a symbolic link: the store never follows one out of its directory. */
+export class LinkedSegmentError extends Error {
+  readonly path: string;
+  constructor(path: string) {
+    super(`${path} is a symbolic link: the store does not follow links out of its directory`);
+    this.path = path;
+  }
+}
+
+/**
+ * The segments of a stream directory, in seq order (empty when the directory does not exist).
+ * @throws {LinkedSegmentError} when a segment name (or the directory) is a symbolic link.
+ */
+export async function listSegments(ops: FileOps, dir: string): Promise<{ firstSeq: number; name: string }[]> {
+  let entries: Awaited<ReturnType<FileOps["readdir"]>>;
   try {
-    names = await readdir(dir);
+    if ((await ops.stat(dir)).kind === "symlink") throw new LinkedSegmentError(dir);
+    entries = await ops.readdir(dir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw error;
   }
   const segments: { firstSeq: number; name: string }[] = [];
-  for (const name of names) {
+  for (const { name, kind } of entries) {
     const match = SEGMENT_NAME.exec(name);
-    if (match) segments.push({ firstSeq: Number(match[1]), name });
+    if (!match) continue;
+    if (kind === "symlink") throw new LinkedSegmentError(join(dir, name));
+    segments.push({ firstSeq: Number(match[1]), name });
   }
   return segments.sort((a, b) => a.firstSeq - b.firstSeq);
 }
@@ -35,59 +51,115 @@ const CHUNK = 1 << 20;
 
 /**
  * Streams the complete lines of a segment file in 1 MiB chunks (never the whole file in memory),
- * from byte `start`, a chunk's worth of lines at a time. A last line without its newline is
- * reported through `onTornTail`, not yielded.
+ * from byte `start`, a chunk's worth of lines at a time. A line longer than a chunk is gathered
+ * from its parts once its newline arrives, so reading costs time linear in the line's length. A
+ * last line without its newline is reported through `onUnterminated`, not yielded.
  */
 export async function* readSegmentChunks(
+  ops: FileOps,
   path: string,
   start = 0,
-  onTornTail?: (offset: number, bytes: number) => void,
+  onUnterminated?: (offset: number, bytes: Buffer) => void,
 ): AsyncGenerator<SegmentLine[]> {
-  const handle = await open(path, "r");
+  const handle = await ops.open(path, "read");
   try {
-    const buffer = Buffer.allocUnsafe(CHUNK);
-    let carry: Buffer | null = null;
     let position = start;
-    let carryOffset = start;
+    let parts: Buffer[] = []; // the start of a line that has no newline yet
+    let partsBytes = 0;
+    let lineOffset = start;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, CHUNK, position);
+      const buffer = Buffer.allocUnsafe(CHUNK);
+      const bytesRead = await handle.read(buffer, 0, CHUNK, position);
       if (bytesRead === 0) break;
-      position += bytesRead;
-      let chunk = buffer.subarray(0, bytesRead);
-      if (carry) {
-        chunk = Buffer.concat([carry, chunk]);
-        carry = null;
-      }
+      const chunk = buffer.subarray(0, bytesRead);
       const lines: SegmentLine[] = [];
       let lineStart = 0;
       for (;;) {
         const newline = chunk.indexOf(10, lineStart);
         if (newline === -1) break;
-        lines.push({ line: chunk.toString("utf8", lineStart, newline), offset: carryOffset + lineStart });
+        if (parts.length > 0) {
+          parts.push(chunk.subarray(0, newline));
+          lines.push({ line: Buffer.concat(parts, partsBytes + newline).toString("utf8"), offset: lineOffset });
+          parts = [];
+          partsBytes = 0;
+        } else {
+          lines.push({ line: chunk.toString("utf8", lineStart, newline), offset: position + lineStart });
+        }
         lineStart = newline + 1;
+        lineOffset = position + lineStart;
       }
-      if (lines.length > 0) yield lines;
       if (lineStart < chunk.length) {
-        carry = Buffer.from(chunk.subarray(lineStart));
-        carryOffset += lineStart;
-      } else {
-        carryOffset += chunk.length;
+        parts.push(chunk.subarray(lineStart));
+        partsBytes += chunk.length - lineStart;
       }
+      position += bytesRead;
+      if (lines.length > 0) yield lines;
     }
-    if (carry && carry.length > 0) onTornTail?.(carryOffset, carry.length);
+    if (partsBytes > 0) onUnterminated?.(lineOffset, Buffer.concat(parts, partsBytes));
   } finally {
     await handle.close();
   }
 }
 
-/** The complete lines of a segment one by one (see `readSegmentChunks`). */
-export async function* readSegmentLines(
-  path: string,
-  start = 0,
-  onTornTail?: (offset: number, bytes: number) => void,
-): AsyncGenerator<SegmentLine> {
-  for await (const lines of readSegmentChunks(path, start, onTornTail)) yield* lines;
+/** What ends a segment: its last complete line, and any bytes after its last newline. */
+export interface SegmentEnd {
+  /** The last line that ends with a newline, or undefined when there is none. */
+  readonly lastLine: SegmentLine | undefined;
+  /** Bytes after the last newline (a torn write, or a record that lost its newline). */
+  readonly trailing: { readonly offset: number; readonly bytes: Buffer } | undefined;
 }
 
-/** Joins a stream directory with a segment name. */
-export const segmentPath = (dir: string, name: string): string => join(dir, name);
+const TAIL_CHUNK = 64 * 1024;
+
+/**
+ * Reads the end of a segment backwards, in growing chunks from its last byte, until the last
+ * complete line is found: a bounded read whatever the segment's size (only a record longer than
+ * the first chunk costs more, in proportion to its own length).
+ */
+export async function readSegmentEnd(ops: FileOps, path: string): Promise<SegmentEnd & { readonly size: number }> {
+  const handle = await ops.open(path, "read");
+  try {
+    const size = await handle.size();
+    let window = Math.min(size, TAIL_CHUNK);
+    for (;;) {
+      const from = size - window;
+      const bytes = await readAt(handle, from, window);
+      const lastNewline = bytes.lastIndexOf(10);
+      const trailing =
+        lastNewline === bytes.length - 1 ? undefined : { offset: from + lastNewline + 1, bytes: bytes.subarray(lastNewline + 1) };
+      if (lastNewline !== -1) {
+        const previous = lastNewline === 0 ? -1 : bytes.lastIndexOf(10, lastNewline - 1);
+        if (previous !== -1 || from === 0) {
+          const lineStart = previous + 1;
+          return { size, lastLine: { line: bytes.toString("utf8", lineStart, lastNewline), offset: from + lineStart }, trailing };
+        }
+      } else if (from === 0) {
+        return { size, lastLine: undefined, trailing: size === 0 ? undefined : { offset: 0, bytes } };
+      }
+      window = Math.min(size, window * 2);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readAt(handle: FileHandleOps, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(length);
+  let filled = 0;
+  while (filled < length) {
+    const n = await handle.read(buffer, filled, length - filled, position + filled);
+    if (n === 0) break;
+    filled += n;
+  }
+  return buffer.subarray(0, filled);
+}
+
+/** Appends all of `bytes`, looping over short writes; a write that makes no progress is an error. */
+export async function writeFully(handle: FileHandleOps, bytes: Buffer): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) {
+    const n = await handle.write(bytes.subarray(written));
+    if (n <= 0) throw Object.assign(new Error("write made no progress"), { code: "EIO" });
+    written += n;
+  }
+}

@@ -102,3 +102,14 @@ function envelopeProblem(value: unknown): string | undefined {
   if (!("data" in e)) return "data is missing";
   return undefined;
 }
+
+/**
+ * The position a stored line holds, when it is a whole sealed record whose bytes hash to its
+ * claimed hash; undefined for anything else (a torn write, garbage). For adapters telling a record
+ * that only lacks its newline from a torn tail.
+ */
+export function sealedLineHead(line: string): { readonly seq: number; readonly hash: string } | undefined {
+  const opened = openSealedLine(line);
+  if (!opened.ok || sha256Hex(opened.recordBytes) !== opened.claimedHash) return undefined;
+  return { seq: opened.envelope.seq, hash: opened.claimedHash };
+}
