@@ -97,19 +97,26 @@ export class InvalidAppendError extends OpsledgerError {
   }
 }
 
-/** The store failed for a reason other than a conflict; `cause` keeps the original error. */
+/**
+ * The store failed for a reason other than a conflict; `cause` keeps the original error. A failed
+ * append is not visible after reopen, unless `indeterminate` says the store could not take it back
+ * (the store then refuses further appends until it is reopened, and the append may or may not be there).
+ */
 export class StoreUnavailableError extends OpsledgerError {
   override readonly name = "StoreUnavailableError";
   readonly adapter: string;
   readonly operation: string;
   readonly streamId: string | undefined;
-  constructor(adapter: string, operation: string, streamId: string | undefined, options?: ErrorOptions) {
+  readonly indeterminate: boolean;
+  constructor(adapter: string, operation: string, streamId: string | undefined, options?: ErrorOptions & { indeterminate?: boolean }) {
     const where = streamId === undefined ? "" : ` stream "${streamId}"`;
     const why = options?.cause instanceof Error ? `: ${options.cause.message}` : "";
-    super("STORE_UNAVAILABLE", `${adapter} store ${operation}${where} failed${why}`, options);
+    const unknown = options?.indeterminate ? " (it could not be taken back: it may be in the log after reopen)" : "";
+    super("STORE_UNAVAILABLE", `${adapter} store ${operation}${where} failed${why}${unknown}`, options);
     this.adapter = adapter;
     this.operation = operation;
     this.streamId = streamId;
+    this.indeterminate = options?.indeterminate === true;
   }
 }
 

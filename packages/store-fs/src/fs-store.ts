@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import {
   type AppendRequest,
   checkAppendRequest,
@@ -122,6 +122,8 @@ interface Writer {
   wake: (() => void) | undefined;
   /** Set when a failed append could not be cut back: nothing written since can be trusted. */
   failed: Error | undefined;
+  /** The stream directory's entry in the store directory is known durable. */
+  dirSynced: boolean;
 }
 
 // one segment's share of a group commit
@@ -178,7 +180,8 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
   };
 
   const ensureRoot = () => {
-    rootReady ??= ops.mkdir(root).then(() => undefined);
+    // a store directory made here is synced into its parent, like every directory the store creates
+    rootReady ??= ops.mkdir(root).then((created) => (created ? ops.syncDir(dirname(root)) : undefined));
     rootReady.catch(() => {
       rootReady = undefined; // tried again next time
     });
@@ -280,6 +283,7 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
         handle: undefined,
         wake: undefined,
         failed: undefined,
+        dirSynced: false,
       };
       writers.set(streamId, writer);
     }
@@ -373,13 +377,17 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
       } catch (error) {
         await closeHandle(writer);
         writer.tail = undefined;
-        if (!(await cutBack(writer, chunk, before))) {
+        const takenBack = await cutBack(writer, chunk, before);
+        if (!takenBack) {
           writer.failed = new Error(
             `an append to ${chunk.name} failed (${(error as Error).message}) and could not be cut back: reopen the store`,
           );
         }
-        const failure = new StoreUnavailableError(ADAPTER, "append", writer.streamId, { cause: error });
-        for (const rest of chunks.slice(index)) for (const { pending } of rest.pendings) pending.reject(failure);
+        // this segment's appends may be on disk when the cut-back failed; later segments' were never written
+        const failure = new StoreUnavailableError(ADAPTER, "append", writer.streamId, { cause: error, indeterminate: !takenBack });
+        for (const { pending } of chunk.pendings) pending.reject(failure);
+        const unwritten = new StoreUnavailableError(ADAPTER, "append", writer.streamId, { cause: error });
+        for (const rest of chunks.slice(index + 1)) for (const { pending } of rest.pendings) pending.reject(unwritten);
         return;
       }
       tail = { name: chunk.name, size: before + data.length, head: chunk.pendings[chunk.pendings.length - 1]?.head };
@@ -393,10 +401,15 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
   // next one): a busy writer pays for the lock and the tail check once per hold, not per append,
   // and other processes still get their turn at least every `maxHoldMs`.
   async function flush(writer: Writer): Promise<void> {
+    // never finish synchronously: the caller stores this promise in `writer.flushing`, which the end of flush clears
+    await undefined;
     while (writer.queue.length > 0) {
       try {
         if (writer.failed) throw new StoreUnavailableError(ADAPTER, "append", writer.streamId, { cause: writer.failed });
-        if (await ops.mkdir(writer.dir)) await ops.syncDir(root);
+        // the stream's directory entry must be durable before anything in it is acknowledged
+        // (synced once per writer: a sync that failed earlier leaves it unknown)
+        if ((await ops.mkdir(writer.dir)) || !writer.dirSynced) await ops.syncDir(root);
+        writer.dirSynced = true;
         if ((await ops.stat(writer.dir)).kind === "symlink") throw new LinkedSegmentError(writer.dir);
         identity ??= options.identity ? Promise.resolve(options.identity) : thisProcess();
         const me = await identity;

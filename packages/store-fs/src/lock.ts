@@ -22,6 +22,10 @@ const BREAK_STALE_MS = 10_000;
 // a lock file still unreadable after this long: its writer died between creating and filling it
 const UNFILLED_STALE_MS = 1000;
 
+// the tokens of the locks this process holds right now: a lock file of this very process with
+// another token is one it failed to remove (its release failed), and stale like a dead owner's
+const held = new Set<string>();
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const code = (error: unknown) => (error as NodeJS.ErrnoException).code;
 
@@ -53,24 +57,29 @@ export async function withLock<T>(
     throw new StoreUnavailableError("fs", "lock", streamId, { cause });
   };
   let delay = 1;
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
     if (await tryCreate(ops, path, mine).catch(fail)) break;
     const owner = await readOwner(ops, path);
-    if (owner === "gone") continue;
-    if (await isStale(ops, me, path, owner)) {
-      await breakStale(ops, path, owner).catch(fail);
-      continue;
-    }
+    const stale = owner !== "gone" && (await isStale(ops, me, path, owner));
+    if (stale) await breakStale(ops, path, owner).catch(fail);
+    // every way round this loop, a stale lock's included, honours the timeout
     if (Date.now() - started > timeoutMs) {
-      const who = owner === "unreadable" ? "another writer" : `pid ${owner.pid} on ${owner.host} since ${owner.acquiredAt}`;
+      const who =
+        owner === "gone" || owner === "unreadable"
+          ? "another writer"
+          : `pid ${owner.pid} on ${owner.host} since ${owner.acquiredAt}${stale ? " (stale, and it could not be removed)" : ""}`;
       fail(new Error(`stream is locked by ${who} (${path}); waited ${timeoutMs} ms`));
     }
+    // a lock just broken or just gone is tried again at once, a few times
+    if ((stale || owner === "gone") && attempt < 3) continue;
     await sleep(delay);
     delay = Math.min(delay * 2, 20);
   }
+  held.add(token);
   try {
     return await work();
   } finally {
+    held.delete(token);
     // release only our own lock: never one a breaker (wrongly) replaced
     const owner = await readOwner(ops, path);
     if (owner !== "gone" && owner !== "unreadable" && owner.token === token) await ops.unlink(path).catch(() => undefined);
@@ -122,6 +131,7 @@ async function isStale(ops: FileOps, me: ProcessIdentity, path: string, owner: L
   if (owner === "unreadable") return olderThan(ops, path, UNFILLED_STALE_MS);
   if (owner.host !== me.host) return false;
   if (owner.boot !== undefined && owner.boot !== me.boot) return true;
+  if (owner.pid === me.pid && owner.token !== undefined) return !held.has(owner.token);
   return !me.alive(owner.pid);
 }
 
