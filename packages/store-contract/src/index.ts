@@ -15,7 +15,7 @@ export interface ContractHarness {
 export function makeRecords(
   streamId: string,
   count: number,
-  options: { after?: SealedRecord | undefined; payload?: (seq: number) => unknown } = {},
+  options: { after?: Pick<SealedRecord, "seq" | "hash"> | undefined; payload?: (seq: number) => unknown } = {},
 ): [SealedRecord, ...SealedRecord[]] {
   const records: SealedRecord[] = [];
   let prevHash = options.after?.hash ?? GENESIS_HASH;
