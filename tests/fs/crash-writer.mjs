@@ -4,9 +4,13 @@ import { GENESIS_HASH, seal } from "@opsledger/core";
 import { createFsEventStore } from "@opsledger/store-fs";
 
 const [dir, seed] = process.argv.slice(2);
-const store = createFsEventStore({ dir, segmentBytes: 8 * 1024 });
+// every repair is reported as it happens (the first append under the lock makes them)
+const store = createFsEventStore({
+  dir,
+  segmentBytes: 8 * 1024,
+  onRecovery: (event) => process.stdout.write(`recovered ${event.kind} ${event.segment} ${event.offset} ${event.truncatedBytes}\n`),
+});
 let head = await store.head("crash");
-for (const event of store.recoveries) process.stdout.write(`recovered ${event.segment} ${event.offset} ${event.truncatedBytes}\n`);
 let n = Number(seed);
 for (;;) {
   const size = (n++ % 4) + 1; // batches of 1–4 records

@@ -13,7 +13,7 @@ import {
 import { flag, has, type Parsed } from "./args.ts";
 import { RefusedError, UsageError } from "./exit-codes.ts";
 import { createOutput, type Io, type Output } from "./io.ts";
-import { openStore, parseStoreLocation, type StoreLocation } from "./store-url.ts";
+import { openStore, parseStoreLocation, type StoreFindings, type StoreLocation } from "./store-url.ts";
 
 /** Everything a command needs: parsed flags, output, the store, the clock, the fleet. */
 export interface Context {
@@ -52,10 +52,34 @@ export function createContext(io: Io, parsed: Parsed, readOnly = false): Context
   const clock = clockFrom(flag(parsed, "at") ?? io.env["OPSLEDGER_NOW"]);
   let store: Promise<EventStore> | undefined;
   let ledger: Promise<Ledger> | undefined;
+  // what the store repaired or found, said on stderr as it happens and added to --json output
+  const repairs: unknown[] = [];
+  const tailDamage: unknown[] = [];
+  const out = createOutput(io, has(parsed, "json"), () => ({
+    ...(repairs.length > 0 ? { repairs } : {}),
+    ...(tailDamage.length > 0 ? { tailDamage } : {}),
+  }));
+  const findings: StoreFindings = {
+    repaired(event) {
+      repairs.push(event);
+      const what =
+        event.kind === "missing_newline"
+          ? "gave a record back its missing newline"
+          : `cut ${event.truncatedBytes} bytes that were not a record`;
+      out.error(`repaired ${event.streamId}/${event.segment}: ${what} at byte ${event.offset} (${event.kind})`);
+    },
+    damaged(damage) {
+      if (tailDamage.some((d) => JSON.stringify(d) === JSON.stringify(damage))) return;
+      tailDamage.push(damage);
+      out.error(
+        `found ${damage.bytes} bytes after the last record of ${damage.streamId}/${damage.segment} at byte ${damage.offset} that are not a record (${damage.kind}, a write cut short): the next write removes them`,
+      );
+    },
+  };
   const context: Context = {
     io,
     parsed,
-    out: createOutput(io, has(parsed, "json")),
+    out,
     location,
     fleetId,
     clock,
@@ -65,7 +89,7 @@ export function createContext(io: Io, parsed: Parsed, readOnly = false): Context
         if (readOnly && location.kind === "fs" && !(await exists(location.dir))) {
           throw new StoreUnavailableError("fs", "open", undefined, { cause: new Error(`no store at ${location.dir}`) });
         }
-        return openStore(location, io.env);
+        return openStore(location, io.env, findings);
       })();
       return store;
     },

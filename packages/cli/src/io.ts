@@ -21,7 +21,8 @@ export interface Output {
   progress(label: string): { tick(count: number): void; done(): void };
 }
 
-export function createOutput(io: Io, json: boolean): Output {
+/** `extras`: fields added to every JSON object printed (what the store repaired or found on the way). */
+export function createOutput(io: Io, json: boolean, extras: () => Record<string, unknown> = () => ({})): Output {
   const colour = io.stdout.isTTY === true && !json && io.env["NO_COLOR"] === undefined && io.env["TERM"] !== "dumb";
   const paint = Object.fromEntries(
     Object.entries(CODES).map(([name, code]) => [name, (text: string) => (colour ? `\u001b[${code}m${text}\u001b[0m` : text)]),
@@ -32,7 +33,12 @@ export function createOutput(io: Io, json: boolean): Output {
     json,
     line: (text = "") => io.stdout.write(`${text}\n`),
     error: (text) => io.stderr.write(`${text}\n`),
-    printJson: (value) => io.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+    printJson: (value) => {
+      const extra = extras();
+      const merged =
+        value && typeof value === "object" && !Array.isArray(value) && Object.keys(extra).length > 0 ? { ...value, ...extra } : value;
+      io.stdout.write(`${JSON.stringify(merged, null, 2)}\n`);
+    },
     table(rows, columns) {
       const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? "").length)));
       const render = (cells: readonly string[]) =>

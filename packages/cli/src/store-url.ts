@@ -26,10 +26,23 @@ export function parseStoreLocation(value: string, cwd: string): StoreLocation {
  * Opens the store of a location. The S3 adapter is loaded only for s3:// locations, so local use
  * never loads the AWS SDK; its endpoint and credentials come from the standard AWS environment.
  */
-export async function openStore(location: StoreLocation, env: Readonly<Record<string, string | undefined>>): Promise<EventStore> {
+/** What the fs store repaired or found at a stream's end, for the user to see (a stderr line and a `--json` field). */
+export interface StoreFindings {
+  repaired(event: { kind: string; streamId: string; segment: string; offset: number; truncatedBytes: number }): void;
+  damaged(damage: { kind: string; streamId: string; segment: string; offset: number; bytes: number }): void;
+}
+
+export async function openStore(
+  location: StoreLocation,
+  env: Readonly<Record<string, string | undefined>>,
+  findings?: StoreFindings,
+): Promise<EventStore> {
   if (location.kind === "fs") {
     const { createFsEventStore } = await import("@opsledger/store-fs");
-    return createFsEventStore({ dir: location.dir });
+    return createFsEventStore({
+      dir: location.dir,
+      ...(findings ? { onRecovery: findings.repaired, onTailDamage: findings.damaged } : {}),
+    });
   }
   let module: {
     openS3StoreFromEnv(options: { bucket: string; prefix: string; env: Readonly<Record<string, string | undefined>> }): Promise<EventStore>;

@@ -2,8 +2,9 @@
 // faulty or simulated filesystem under the store (the fault environments of LevelDB and RocksDB):
 // ENOSPC or EIO on the Nth call, short writes, and power loss that drops what no sync covered.
 import { constants, type Dirent } from "node:fs";
-import { lstat, mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises";
+import { lstat, mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
+import { dirname } from "node:path";
 
 /** An open file. Writes go to its end (files are opened for append) and may be short. */
 export interface FileHandleOps {
@@ -71,7 +72,7 @@ export const nodeFileOps: FileOps = {
     const entries: Dirent[] = await readdir(path, { withFileTypes: true });
     return entries.map((entry) => ({ name: entry.name, kind: kindOf(entry) }));
   },
-  mkdir: async (path) => (await mkdir(path, { recursive: true })) !== undefined,
+  mkdir: makeDirectory,
   async stat(path) {
     const stats = await lstat(path);
     return { size: stats.size, mtimeMs: stats.mtimeMs, kind: kindOf(stats) };
@@ -87,6 +88,27 @@ export const nodeFileOps: FileOps = {
     }
   },
 };
+
+// mkdir -p by hand: Node's recursive mkdir never returns for some paths it cannot create (under
+// /proc it loops on ENOENT), so each level is made once and a failure is final
+async function makeDirectory(path: string): Promise<boolean> {
+  try {
+    await mkdir(path);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") {
+      // (a store directory may be a link to one; stream directories are checked for links apart)
+      if ((await stat(path)).isDirectory()) return false;
+      throw error;
+    }
+    const parent = dirname(path);
+    if (code !== "ENOENT" || parent === path) throw error;
+  }
+  await makeDirectory(dirname(path));
+  await mkdir(path);
+  return true;
+}
 
 let bootId: string | undefined;
 async function readBootId(): Promise<string> {
