@@ -6,8 +6,8 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createMemoryEventStore, type EventStore, type Ledger, type LedgerState, openLedger, replay, verifyLog } from "@opsledger/core";
-import { fixedClock, fleetStateDocument, guardedRegistry, operator } from "@opsledger/core/testing";
+import { createMemoryEventStore, type EventStore, type Ledger, openLedger, replay, verifyLog } from "@opsledger/core";
+import { fixedClock, fleetStateDocument, guardedRegistry, operator, seededRandom, stateFingerprint } from "@opsledger/core/testing";
 import { createFsEventStore } from "@opsledger/store-fs";
 import { createS3EventStore } from "@opsledger/store-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -26,26 +26,6 @@ afterAll(async () => {
   await s3?.stop();
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
-
-// a small deterministic generator, so a failing round can be run again
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const fingerprint = (state: LedgerState): string =>
-  JSON.stringify(state, (_key, value) => {
-    if (value instanceof Map) return [...value.entries()];
-    if (value && typeof value === "object" && !Array.isArray(value))
-      return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)));
-    return value;
-  });
 
 type Expected = Record<string, number>;
 
@@ -116,7 +96,7 @@ async function campaign(name: string, store: EventStore): Promise<void> {
   const first = await ledger.observe(fleetStateDocument(LOOPS.map((loopId) => ({ loopId, healthStatus: "critical" as const }))));
   expect(first.ok).toBe(true);
   expected["FleetObserved"] = 1;
-  const next = random(20261202);
+  const next = seededRandom(20261202);
   const failures: unknown[] = [];
   let calls = 0;
   for (let round = 0; round < ROUNDS; round++) {
@@ -135,7 +115,7 @@ async function campaign(name: string, store: EventStore): Promise<void> {
     actual[type] = (actual[type] ?? 0) + 1;
   }
   expect(actual).toEqual(expected);
-  expect(fingerprint(ledger.state())).toBe(fingerprint(await replay(store, "campaign")));
+  expect(stateFingerprint(ledger.state())).toBe(stateFingerprint(await replay(store, "campaign")));
   const events = Object.values(actual).reduce((a, b) => a + b, 0);
   console.info(
     `concurrency campaign (${name}): ${ROUNDS} rounds × ${CALLERS} concurrent mixed commands = ${calls} calls, 0 errors, ${events} events in one chain, state = replay`,

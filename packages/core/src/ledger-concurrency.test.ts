@@ -5,10 +5,10 @@ import { verifyLog } from "./chain/verify.ts";
 import { isOpsledgerError, OutcomeNotRecordedError, StoreUnavailableError } from "./errors.ts";
 import type { Dispatcher } from "./fleet/dispatch.ts";
 import { openLedger, replay } from "./ledger.ts";
-import type { LedgerState } from "./ledger-state.ts";
 import type { EventStore } from "./store/event-store.ts";
 import { createMemoryEventStore } from "./store/memory-store.ts";
 import { fixedClock, sequentialIds } from "./testing/clock.ts";
+import { stateFingerprint } from "./testing/determinism.ts";
 import { fleetStateDocument, guardedRegistry, operator } from "./testing/fixtures.ts";
 
 const T0 = "2026-03-01T00:00:00.000Z";
@@ -19,15 +19,6 @@ const ok = <T extends { ok: boolean }>(value: T) => {
   return value as Extract<T, { ok: true }>;
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// a state as comparable data: maps become their entries (in order), objects their keys sorted
-const fingerprint = (state: LedgerState): string =>
-  JSON.stringify(state, (_key, value) => {
-    if (value instanceof Map) return [...value.entries()];
-    if (value && typeof value === "object" && !Array.isArray(value))
-      return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)));
-    return value;
-  });
 
 async function typesIn(store: EventStore, fleetId = "default"): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
@@ -88,7 +79,7 @@ describe("one ledger instance, many concurrent callers", () => {
     const fresh = await openLedger({ store, clock });
     expect(totals).toEqual((await fresh.status()).autonomous?.outcomeTotals);
     expect(totals).toMatchObject({ batches: 1, attempted: 1, executed: 1 });
-    expect(fingerprint(a.state())).toBe(fingerprint(await replay(store, "default")));
+    expect(stateFingerprint(a.state())).toBe(stateFingerprint(await replay(store, "default")));
   });
 });
 
@@ -245,14 +236,14 @@ describe("reads that are current and safe to hold", () => {
   it("returns a state that never changes after it is returned", async () => {
     const { ledger } = await guardedFleet();
     const before = ledger.state();
-    const frozen = fingerprint(before);
+    const frozen = stateFingerprint(before);
     // a dispatch (intents, cooldown stamps, batches), an observation (instances) and a latch later
     const batch = ok(await ledger.dispatch({ mode: "autonomous", dispatcher: async () => ({ status: "confirmed" }), by: "bot" }));
     expect(batch.executedCount).toBe(1);
     await ledger.observe(observation("later", "healthy"));
     await ledger.evaluate();
     await ledger.engageKillSwitch(operator());
-    expect(fingerprint(before)).toBe(frozen);
+    expect(stateFingerprint(before)).toBe(frozen);
     expect(ledger.state().seq).toBeGreaterThan(before.seq);
   });
 });
@@ -304,10 +295,10 @@ describe("property: instances interleaved with other writers stay equal to a fre
             }),
           );
         }
-        const expected = fingerprint(await replay(store, "default"));
+        const expected = stateFingerprint(await replay(store, "default"));
         for (const ledger of ledgers) {
           await ledger.refresh();
-          expect(fingerprint(ledger.state())).toBe(expected);
+          expect(stateFingerprint(ledger.state())).toBe(expected);
         }
         expect((await verifyLog(store, "default")).ok).toBe(true);
       }),

@@ -4,6 +4,7 @@
 // covered is dropped). After each reopen: every acknowledged append is present, no rejected append
 // is present, the chain verifies, and every repair the next write makes is reported.
 import { type StreamHead, verifyLog } from "@opsledger/core";
+import { seededRandom } from "@opsledger/core/testing";
 import { makeRecords } from "@opsledger/store-contract";
 import { describe, expect, it } from "vitest";
 import { createFsEventStore, type RecoveryEvent } from "../src/index.ts";
@@ -16,21 +17,10 @@ const FORWARD: FaultOp[] = ["open", "write", "datasync", "syncDir"];
 const BACK: FaultOp[] = ["truncate", "unlink", "syncDir", "open"];
 const DIR = "/store";
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 type Record = ReturnType<typeof makeRecords>[number];
 
 async function trial(seed: number) {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
   const sim = new SimFs();
   sim.mkdirDurable(DIR);
