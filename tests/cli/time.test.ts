@@ -58,3 +58,13 @@ describe("opsledger --at on a log that is further along", () => {
     expect((await recordedAt(dir)).every((at, i, all) => i === 0 || at >= (all[i - 1] as string))).toBe(true);
   });
 });
+
+describe("opsledger on a store it cannot create", () => {
+  it("exits 4 at once with the reason, instead of waiting on a lock", async () => {
+    const started = Date.now();
+    const run = await opsledger(["init", "--store", "/proc/opsledger-cannot-be-here"], { cwd });
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/opsledger-cannot-be-here/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { isOpsledgerError, verifyLog } from "@opsledger/core";
 import { fleetStateDocument } from "@opsledger/core/testing";
 import { makeRecords } from "@opsledger/store-contract";
-import { createFsEventStore } from "@opsledger/store-fs";
+import { createFsEventStore, LOCK_FILE, thisProcess } from "@opsledger/store-fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { opsledger } from "../cli/run.ts";
 
@@ -119,5 +119,28 @@ describe("fs store on a real full disk", () => {
     const verified = await opsledger(["verify", ...store, "--json"], { cwd });
     expect(verified.code).toBe(0);
     expect(verified.json).toMatchObject({ ok: true, count: acknowledged });
+  });
+
+  it("with a stale lock on a read-only disk: the append fails with the reason at once, never spinning", async (context) => {
+    const disk = await smallDiskOrSkip(context, 512 * 1024);
+    const dir = join(disk.dir, "store");
+    const store = createFsEventStore({ dir });
+    await store.append({ streamId: "s", expectedSeq: 0, records: makeRecords("s", 1) });
+    await store.close();
+    const me = await thisProcess();
+    await writeFile(
+      join(dir, "s", LOCK_FILE),
+      JSON.stringify({ pid: 2 ** 22 + 99, host: me.host, boot: me.boot, acquiredAt: "2026-01-01T00:00:00Z" }),
+    );
+    execFileSync("mount", ["-o", "remount,ro", disk.dir]);
+    const readOnly = createFsEventStore({ dir });
+    const started = Date.now();
+    const error = await readOnly
+      .append({ streamId: "s", expectedSeq: 1, records: makeRecords("s", 1, { after: (await readOnly.head("s")) as never }) })
+      .catch((e: unknown) => e);
+    expect(isOpsledgerError(error, "STORE_UNAVAILABLE")).toBe(true);
+    expect(String((error as Error).message)).toMatch(/read-only|EROFS/i);
+    expect(Date.now() - started).toBeLessThan(5000); // the lock timeout is 10 s: it did not wait for it
+    await readOnly.close();
   });
 });

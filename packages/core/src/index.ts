@@ -12,7 +12,14 @@ export {
   sealedLineHash,
   sealedLineHead,
 } from "./chain/seal.ts";
-export { type BreakKind, type ChainBreak, type VerificationReport, type VerifyOptions, verifyLog } from "./chain/verify.ts";
+export {
+  type BreakKind,
+  type ChainBreak,
+  type TailDamageFinding,
+  type VerificationReport,
+  type VerifyOptions,
+  verifyLog,
+} from "./chain/verify.ts";
 export { registryJsonSchema } from "./contract/json-schema.ts";
 export {
   type AutonomousPolicy,

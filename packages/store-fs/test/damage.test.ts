@@ -51,7 +51,12 @@ describe("fs store damage at the end of a stream", () => {
     const found: TailDamage[] = [];
     const repairs: RecoveryEvent[] = [];
     const store = createFsEventStore({ dir, onTailDamage: (d) => found.push(d), onRecovery: (e) => repairs.push(e) });
-    expect((await verifyLog(store, "s")).count).toBe(3);
+    const report = await verifyLog(store, "s");
+    expect(report).toMatchObject({
+      ok: true,
+      count: 3,
+      tailDamage: [{ kind: "torn_tail", streamId: "s", segment: SEGMENT, offset: size, bytes: 28 }],
+    });
     expect(found).toContainEqual({ kind: "torn_tail", streamId: "s", segment: SEGMENT, offset: size, bytes: 28 });
     expect(repairs).toEqual([]);
     expect((await readFile(segment, "utf8")).endsWith("not a record")).toBe(true);

@@ -22,9 +22,24 @@ export interface ChainBreak {
   readonly location?: string;
 }
 
+/**
+ * Bytes after a stream's last record that are not a record (a write cut short, never
+ * acknowledged): not a break of the chain, but named. Stores whose writes can be torn (the fs
+ * store) list what their reads found in a `tailDamage` property; verification reports it here.
+ */
+export interface TailDamageFinding {
+  readonly kind: "torn_tail";
+  readonly streamId: string;
+  readonly segment: string;
+  readonly offset: number;
+  readonly bytes: number;
+}
+
 /** The result of verifying a log: every break found, never only the first unless asked. */
 export interface VerificationReport {
   readonly ok: boolean;
+  /** Torn tails the store found while it was read (repaired by its next write); `ok` does not depend on them. */
+  readonly tailDamage?: readonly TailDamageFinding[];
   /** The last record that verified in order, or null for an empty log. */
   readonly head: StreamHead | null;
   /** Lines read. */
@@ -202,5 +217,7 @@ export async function verifyLog(store: EventStore, streamId: string, options: Ve
     }
   }
   breaks.sort((a, b) => a.seq - b.seq);
-  return { ok: breaks.length === 0, head, count, breaks };
+  const found = (store as { readonly tailDamage?: readonly TailDamageFinding[] }).tailDamage?.filter((d) => d.streamId === streamId) ?? [];
+  const tailDamage = [...new Map(found.map((d) => [`${d.segment}:${d.offset}:${d.bytes}`, d])).values()];
+  return { ok: breaks.length === 0, head, count, breaks, ...(tailDamage.length > 0 ? { tailDamage } : {}) };
 }
