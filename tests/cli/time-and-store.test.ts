@@ -1,6 +1,8 @@
-// Time in a ledger never goes backwards (semantics §2 row 28), through the CLI: a clock set back
-// with --at neither backdates a record nor escapes an expired review.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+// The CLI where time and the store are not what they seem: time in a ledger never goes backwards
+// (semantics §2 row 28: a clock set back with --at neither backdates a record nor escapes an
+// expired review); a store that cannot be created fails at once; what the fs store found at a
+// stream's end and repaired is said on stderr and in --json.
+import { appendFile, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fleetStateDocument, guardedRegistry } from "@opsledger/core/testing";
@@ -66,5 +68,30 @@ describe("opsledger on a store it cannot create", () => {
     expect(run.code).toBe(4);
     expect(run.stderr).toMatch(/opsledger-cannot-be-here/);
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
+
+describe("opsledger says what the fs store found and repaired", () => {
+  it("names bytes after the last record on a read, and reports their repair on the next write (stderr and --json)", async () => {
+    const dir = join(cwd, "torn");
+    const state = join(cwd, "torn-state.json");
+    await writeFile(state, JSON.stringify(fleetStateDocument([{ loopId: "loop-red" }])));
+    expect((await opsledger(["observe", state, "--store", dir], { cwd })).code).toBe(0);
+    const segment = join(dir, "default", "00000000000000000001.ndjson");
+    const { size } = await stat(segment);
+    await appendFile(segment, '{"hash":"0123","record":{"v":1');
+    const verified = await opsledger(["verify", "--store", dir, "--json"], { cwd });
+    expect(verified.code).toBe(0);
+    expect(verified.json.tailDamage).toEqual([
+      { kind: "torn_tail", streamId: "default", segment: "00000000000000000001.ndjson", offset: size, bytes: 30 },
+    ]);
+    expect(verified.stderr).toMatch(/found 30 bytes after the last record .* at byte \d+ that are not a record/);
+    const observed = await opsledger(["observe", state, "--store", dir, "--json"], { cwd });
+    expect(observed.code).toBe(0);
+    expect(observed.json.repairs).toEqual([
+      { kind: "torn_tail", streamId: "default", segment: "00000000000000000001.ndjson", offset: size, truncatedBytes: 30 },
+    ]);
+    expect(observed.stderr).toMatch(/repaired default\/00000000000000000001\.ndjson: cut 30 bytes that were not a record/);
+    expect((await opsledger(["verify", "--store", dir, "--json"], { cwd })).json).not.toHaveProperty("tailDamage");
   });
 });
