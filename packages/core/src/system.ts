@@ -53,7 +53,7 @@ export function retryWithBackoff<T>(
   const started = performance.now();
   return backOff(attempt, {
     jitter: "full",
-    startingDelay: policy.firstDelayMs ?? 2,
+    startingDelay: policy.firstDelayMs ?? 1,
     maxDelay: policy.maxDelayMs ?? 250,
     timeMultiple: 2,
     numOfAttempts: Number.MAX_SAFE_INTEGER,
