@@ -65,16 +65,21 @@ describe("fs store under kill -9", () => {
     let lastAck = 0;
     let recovered = 0;
     let planted = 0;
+    let awaitingRepair = false;
     for (let kill = 1; kill <= KILLS; kill++) {
       const result = await crashOnce(dir, kill, 1 + ((kill * 7919) % 40));
       lastAck = Math.max(lastAck, result.lastAck);
       recovered += result.recovered;
+      // a planted cut write is repaired, and reported, before the next writer's first acknowledgement
+      if (awaitingRepair) expect(result.recovered, `kill ${kill}: the planted cut write was not reported`).toBeGreaterThanOrEqual(1);
+      awaitingRepair = false;
       // SIGKILL keeps the page cache, so a write is never cut short here by itself: every third
       // kill, cut one as a power loss or a full disk would (a partial record at the end, or a
       // record without its newline), for the next writer to repair and report
       if (kill % 3 === 0 && kill < KILLS) {
         await plantTornTail(dir, kill);
         planted++;
+        awaitingRepair = true;
       }
       const store = createFsEventStore({ dir, segmentBytes: 8 * 1024 });
       const head = await store.head("crash");
@@ -85,10 +90,10 @@ describe("fs store under kill -9", () => {
       expect(report.count).toBe(head?.seq);
       await store.close();
     }
-    // the last planted tail is repaired by the run after it; every one was reported
-    expect(recovered).toBe(planted);
+    // every planted one was repaired and reported; a kill can leave one more itself (an empty new segment)
+    expect(recovered).toBeGreaterThanOrEqual(planted);
     console.info(
-      `crash campaign: ${KILLS} SIGKILLs, ${lastAck} acknowledged records, none lost, chain verified after every restart, ${planted} cut writes planted, ${recovered} repaired and reported`,
+      `crash campaign: ${KILLS} SIGKILLs, ${lastAck} acknowledged records, none lost, chain verified after every restart, ${planted} cut writes planted, ${recovered} repairs reported (each planted one among them)`,
     );
   }, 600_000);
 });

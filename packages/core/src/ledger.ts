@@ -58,7 +58,7 @@ export interface LedgerOptions {
   readonly ids?: IdGenerator;
   /**
    * How commands that lose a race to another instance or process are retried: re-read, re-decide,
-   * exponential backoff with full jitter, for at most `budgetMs` (30 s by default) in all.
+   * exponential backoff with full jitter, for at most `budgetMs` (60 s by default) in all.
    */
   readonly retry?: RetryPolicy;
 }

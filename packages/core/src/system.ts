@@ -28,7 +28,7 @@ export function ulidGenerator(clock: Clock = systemClock): IdGenerator {
 
 /** How a command that lost a race to another writer is retried. */
 export interface RetryPolicy {
-  /** How long a command keeps re-deciding on fresh state after lost races, in all; defaults to 30 s. */
+  /** How long a command keeps re-deciding on fresh state after lost races, in all; defaults to 60 s (writers in tight loops on a slow shared store can wait seconds for a turn; most commands win at once). */
   readonly budgetMs?: number;
   /** The first wait's upper bound; each later one doubles, up to `maxDelayMs`. Defaults to 1 ms. */
   readonly firstDelayMs?: number;
@@ -37,7 +37,7 @@ export interface RetryPolicy {
 }
 
 /** The default time budget for re-deciding after lost races. */
-export const DEFAULT_CONFLICT_BUDGET_MS = 30_000;
+export const DEFAULT_CONFLICT_BUDGET_MS = 60_000;
 
 /**
  * Runs `attempt` until it succeeds, waiting between attempts with exponential backoff and full
