@@ -7,7 +7,15 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createMemoryEventStore, type EventStore, type Ledger, openLedger, replay, verifyLog } from "@opsledger/core";
-import { fixedClock, fleetStateDocument, guardedRegistry, operator, seededRandom, stateFingerprint } from "@opsledger/core/testing";
+import {
+  countEventTypes,
+  fixedClock,
+  fleetStateDocument,
+  guardedRegistry,
+  operator,
+  seededRandom,
+  stateFingerprint,
+} from "@opsledger/core/testing";
 import { createFsEventStore } from "@opsledger/store-fs";
 import { createS3EventStore } from "@opsledger/store-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -109,11 +117,7 @@ async function campaign(name: string, store: EventStore): Promise<void> {
   expect(failures).toEqual([]);
   const report = await verifyLog(store, "campaign");
   expect(report.breaks).toEqual([]);
-  const actual: Expected = {};
-  for await (const record of store.read("campaign")) {
-    const type = JSON.parse(record.line).record.type as string;
-    actual[type] = (actual[type] ?? 0) + 1;
-  }
+  const actual = await countEventTypes(store, "campaign");
   expect(actual).toEqual(expected);
   expect(stateFingerprint(ledger.state())).toBe(stateFingerprint(await replay(store, "campaign")));
   const events = Object.values(actual).reduce((a, b) => a + b, 0);

@@ -4,7 +4,8 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fleetStateDocument, verifyLog } from "@opsledger/core";
+import { verifyLog } from "@opsledger/core";
+import { countEventTypes, fleetStateDocument } from "@opsledger/core/testing";
 import { createFsEventStore } from "@opsledger/store-fs";
 import { expect, it } from "vitest";
 
@@ -46,11 +47,7 @@ it("answers 200 parallel POST /observe and GET /status requests without a single
     const store = createFsEventStore({ dir });
     const report = await verifyLog(store, "default");
     expect(report.breaks).toEqual([]);
-    const counts: Record<string, number> = {};
-    for await (const record of store.read("default")) {
-      const type = JSON.parse(record.line).record.type as string;
-      counts[type] = (counts[type] ?? 0) + 1;
-    }
+    const counts = await countEventTypes(store, "default");
     // 150 POSTs: each one observation, one evaluation and one dispatch request
     expect(counts).toMatchObject({ FleetObserved: 150, PolicyEvaluated: 150, DispatchRequested: 150 });
     await store.close();

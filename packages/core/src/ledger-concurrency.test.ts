@@ -9,6 +9,7 @@ import type { EventStore } from "./store/event-store.ts";
 import { createMemoryEventStore } from "./store/memory-store.ts";
 import { fixedClock, sequentialIds } from "./testing/clock.ts";
 import { stateFingerprint } from "./testing/determinism.ts";
+import { countEventTypes } from "./testing/event-counts.ts";
 import { fleetStateDocument, guardedRegistry, operator } from "./testing/fixtures.ts";
 
 const T0 = "2026-03-01T00:00:00.000Z";
@@ -20,14 +21,7 @@ const ok = <T extends { ok: boolean }>(value: T) => {
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function typesIn(store: EventStore, fleetId = "default"): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  for await (const record of store.read(fleetId)) {
-    const type = JSON.parse(record.line).record.type as string;
-    counts[type] = (counts[type] ?? 0) + 1;
-  }
-  return counts;
-}
+const typesIn = (store: EventStore) => countEventTypes(store, "default");
 
 async function guardedFleet(loops = ["loop-red"], registry = guardedRegistry({ loops, maxActionsPerRun: 10 })) {
   const store = createMemoryEventStore();

@@ -303,12 +303,11 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
   async function runCommands(commands: CommandJob[]): Promise<void> {
     let pending = commands;
     let first = true;
-    let attemptStarted = 0;
+    let attemptStarted = 0; // of the attempt under way, for the pacer's timing
     try {
       await retryWithBackoff(
         async () => {
-          const started = pace.now();
-          attemptStarted = started;
+          attemptStarted = pace.now();
           if (!first) await catchUp(true);
           first = false;
           const attempt = decideAll(pending);
@@ -318,7 +317,7 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
               expectedSeq: head?.seq ?? 0,
               records: attempt.records as [SealedRecord, ...SealedRecord[]],
             });
-            pace.attempted(pace.now() - started, true);
+            pace.attempted(pace.now() - attemptStarted, true);
             if (attempt.speculative) {
               state = attempt.work;
               head = attempt.head;
@@ -414,14 +413,16 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
     return snapshot.state;
   };
 
-  // records dispatch facts (outcomes, skips); the store being down is the caller's to handle, with the facts in hand
-  const recordFacts = async (facts: readonly UnrecordedOutcome[]): Promise<number> => {
+  // Records dispatch facts (outcomes, skips), and after them whatever `then` decides on the same
+  // state (an auto-pause trip), in one append. The store being down is the caller's to handle,
+  // with the facts in hand.
+  const recordFacts = async (facts: readonly UnrecordedOutcome[], then?: (fleet: FleetState) => NewEvent[]): Promise<number> => {
     if (facts.length === 0) return 0;
     try {
       return await command((current) => {
         // an outcome already in the log (recorded by an earlier try) is not recorded twice
         const fresh = facts.filter((fact) => !alreadyRecorded(current.fleet, fact));
-        return { events: fresh as NewEvent[], result: fresh.length };
+        return { events: [...(fresh as NewEvent[]), ...(then?.(current.fleet) ?? [])], result: fresh.length };
       }, true);
     } catch (error) {
       if (isOpsledgerError(error, "STREAM_CONFLICT") || !isOpsledgerError(error) || isOpsledgerError(error, "INVALID_EVENT")) throw error;
@@ -502,7 +503,6 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
           clock,
         });
         const data = { batchId: batch.batchId, intentId: intent.intentId, instance: intent.instance, ...outcome };
-        await recordFacts([{ type: "DispatchCompleted", data, actor: by, ...tracing }]);
         results.push({
           intentId: intent.intentId,
           loopId: intent.loopId,
@@ -511,14 +511,13 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
           confirmed: outcome.confirmed,
           transport: outcome.transport,
         });
-        if (autonomous && index < batch.targets.length - 1) {
-          // the batch's own outcomes may already be a spike: trip the latch now, so the next intent halts
-          const statuses = results.map((r) => r.status);
-          await command((current) => {
-            const trip = batchTrip(current.fleet, batch.seq, statuses);
-            return { events: trip ? [{ type: "AutoPauseTripped" as const, data: trip, ...tracing }] : [], result: null };
-          });
-        }
+        // the batch's own outcomes may already be a spike: the latch trips with this outcome, so the next intent halts
+        const statuses = results.map((r) => r.status);
+        const tripIfSpiking = (fleet: FleetState): NewEvent[] => {
+          const trip = autonomous && index < batch.targets.length - 1 ? batchTrip(fleet, batch.seq, statuses) : null;
+          return trip ? [{ type: "AutoPauseTripped", data: trip, ...tracing }] : [];
+        };
+        await recordFacts([{ type: "DispatchCompleted", data, actor: by, ...tracing }], tripIfSpiking);
       }
       const after = await read((current, now) => computePlan(current.fleet, now, traceId));
       const count = (status: string) => results.filter((r) => r.status === status).length;

@@ -165,10 +165,14 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
   const assertOpen = (): void => {
     if (closed) throw new StoreClosedError(ADAPTER);
   };
+  // the port's error for what a file operation threw: a link is damage, anything else the store being unavailable
+  const toStoreError = (operation: string, streamId: string | undefined, error: unknown): unknown => {
+    if (isOpsledgerError(error)) return error;
+    if (error instanceof LinkedSegmentError) return new StoreIntegrityError(streamId ?? "", undefined, error.path, error.message);
+    return new StoreUnavailableError(ADAPTER, operation, streamId, { cause: error });
+  };
   const fail = (operation: string, streamId: string | undefined, error: unknown): never => {
-    if (isOpsledgerError(error)) throw error;
-    if (error instanceof LinkedSegmentError) throw new StoreIntegrityError(streamId ?? "", undefined, error.path, error.message);
-    throw new StoreUnavailableError(ADAPTER, operation, streamId, { cause: error });
+    throw toStoreError(operation, streamId, error);
   };
   const recover = (event: RecoveryEvent): void => {
     recoveries.push(event);
@@ -422,7 +426,7 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
               await commit(writer, batch, trusted);
             } catch (error) {
               writer.tail = undefined;
-              for (const pending of batch) pending.reject(toStoreError(error, writer.streamId));
+              for (const pending of batch) pending.reject(toStoreError("append", writer.streamId, error));
               return;
             }
             if (writer.failed) return;
@@ -435,18 +439,12 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
       } catch (error) {
         // the lock itself failed (timeout, permissions), or the stream refuses appends: everything queued fails with it
         writer.tail = undefined;
-        const failure = toStoreError(error, writer.streamId);
+        const failure = toStoreError("append", writer.streamId, error);
         for (const pending of writer.queue.splice(0)) pending.reject(failure);
       }
     }
     writer.flushing = undefined;
   }
-
-  const toStoreError = (error: unknown, streamId: string): unknown => {
-    if (isOpsledgerError(error)) return error;
-    if (error instanceof LinkedSegmentError) return new StoreIntegrityError(streamId, undefined, error.path, error.message);
-    return new StoreUnavailableError(ADAPTER, "append", streamId, { cause: error });
-  };
 
   // resolves when an append arrives for this writer, or after `ms`
   function arrival(writer: Writer, ms: number): Promise<void> {

@@ -7,7 +7,6 @@ export const SEGMENT_SUFFIX = ".ndjson";
 const SEGMENT_NAME = /^(\d{20})\.ndjson$/;
 
 export const segmentName = (firstSeq: number): string => `${String(firstSeq).padStart(SEGMENT_DIGITS, "0")}${SEGMENT_SUFFIX}`;
-export const seqOfSegment = (name: string): number => Number(name.slice(0, SEGMENT_DIGITS));
 
 /** A segment file that is a symbolic link: the store never follows one out of its directory. */
 export class LinkedSegmentError extends Error {

@@ -86,7 +86,7 @@ describe("fs store damage at the end of a stream", () => {
 
   it("keeps a fleet named like a lock file apart from the fleet it would have locked", async () => {
     const dir = await tempDir();
-    const store = createFsEventStore({ dir, lockTimeoutMs: 1000 });
+    const store = createFsEventStore({ dir });
     await store.append({ streamId: "default", expectedSeq: 0, records: makeRecords("default", 1) });
     await store.append({ streamId: "default.lock", expectedSeq: 0, records: makeRecords("default.lock", 1) });
     await store.append({
