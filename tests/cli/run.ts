@@ -12,7 +12,7 @@ export interface Run extends Finished {
 export async function opsledger(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<Run> {
   const finished = await runNode(bin, args, {
     cwd: options.cwd,
-    env: { PATH: process.env["PATH"] ?? "", HOME: options.cwd, OPSLEDGER_NOW: "2026-03-01T09:00:00Z", ...options.env },
+    env: { PATH: process.env["PATH"] ?? "", HOME: options.cwd, USER: "operator", OPSLEDGER_NOW: "2026-03-01T09:00:00Z", ...options.env },
   });
   let json: unknown;
   try {

@@ -1,5 +1,5 @@
 import { parseRegistry, selectCohort } from "@opsledger/core";
-import { arbitraryLoopId, arbitraryRegistry } from "@opsledger/core/testing";
+import { arbitraryLoopId, arbitraryRegistry } from "@opsledger/core/testing/property";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 

@@ -7,55 +7,57 @@ import {
   type Ledger,
   openLedger,
   parseStreamId,
+  parseTimestamp,
   StoreUnavailableError,
   systemClock,
 } from "@opsledger/core";
-import { flag, has, type Parsed } from "./args.ts";
 import { RefusedError, UsageError } from "./exit-codes.ts";
+import { flag, has, type Invocation } from "./invocation.ts";
 import { createOutput, type Io, type Output } from "./io.ts";
 import { openStore, parseStoreLocation, type StoreFindings, type StoreLocation } from "./store-url.ts";
 
 /** Everything a command needs: parsed flags, output, the store, the clock, the fleet. */
 export interface Context {
   readonly io: Io;
-  readonly parsed: Parsed;
+  readonly invocation: Invocation;
   readonly out: Output;
   readonly location: StoreLocation;
   readonly fleetId: string;
   readonly clock: Clock;
   /** The store, opened on first use and closed when the command ends. */
   store(): Promise<EventStore>;
-  /** The fleet's ledger on the store. */
+  /** False for a filesystem store whose directory is not there (opening a writing command's store creates it). */
+  storeExists(): Promise<boolean>;
+  /** The fleet's ledger on the store, opened under a progress bar ("reading and folding the log"). */
   ledger(): Promise<Ledger>;
+  /** Runs `work` on the store under a progress bar named `phase`, counting the fleet's records it reads. */
+  reading<T>(phase: string, work: (store: EventStore) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
-
-/** The flags every command takes. */
-export const GLOBAL_FLAGS = { store: "string", fleet: "string", at: "string", json: "boolean", help: "boolean" } as const;
 
 /** A clock from --at / OPSLEDGER_NOW (fixed, so scripted runs are deterministic), else the wall clock. */
 export function clockFrom(value: string | undefined): Clock {
   if (value === undefined) return systemClock;
-  const time = new Date(value);
-  if (Number.isNaN(time.getTime())) throw new UsageError(`--at / OPSLEDGER_NOW: not a time: ${value}`);
+  const time = parseTimestamp(value);
+  if (time === undefined) throw new UsageError(`--at / OPSLEDGER_NOW must be an ISO-8601 UTC time (2026-02-23T09:00:00Z), got ${value}`);
   return { now: () => new Date(time) };
 }
 
-export function createContext(io: Io, parsed: Parsed, readOnly = false): Context {
-  const location = parseStoreLocation(flag(parsed, "store") ?? io.env["OPSLEDGER_STORE"] ?? "./.opsledger", io.cwd);
-  const fleetId = flag(parsed, "fleet") ?? "default";
+export function createContext(io: Io, invocation: Invocation, readOnly = false): Context {
+  const location = parseStoreLocation(flag(invocation, "store") ?? io.env["OPSLEDGER_STORE"] ?? "./.opsledger", io.cwd);
+  const fleetId = flag(invocation, "fleet") ?? "default";
   try {
     parseStreamId(fleetId);
   } catch (error) {
     throw new UsageError(`--fleet: ${(error as Error).message}`);
   }
-  const clock = clockFrom(flag(parsed, "at") ?? io.env["OPSLEDGER_NOW"]);
+  const clock = clockFrom(flag(invocation, "at") ?? io.env["OPSLEDGER_NOW"]);
   let store: Promise<EventStore> | undefined;
   let ledger: Promise<Ledger> | undefined;
   // what the store repaired or found, said on stderr as it happens and added to --json output
   const repairs: unknown[] = [];
   const tailDamage: unknown[] = [];
-  const out = createOutput(io, has(parsed, "json"), () => ({
+  const out = createOutput(io, has(invocation, "json"), () => ({
     ...(repairs.length > 0 ? { repairs } : {}),
     ...(tailDamage.length > 0 ? { tailDamage } : {}),
   }));
@@ -78,7 +80,7 @@ export function createContext(io: Io, parsed: Parsed, readOnly = false): Context
   };
   const context: Context = {
     io,
-    parsed,
+    invocation,
     out,
     location,
     fleetId,
@@ -89,13 +91,36 @@ export function createContext(io: Io, parsed: Parsed, readOnly = false): Context
         if (readOnly && location.kind === "fs" && !(await exists(location.dir))) {
           throw new StoreUnavailableError("fs", "open", undefined, { cause: new Error(`no store at ${location.dir}`) });
         }
-        return openStore(location, io.env, findings);
+        const opened = await openStore(location, io.env, findings);
+        if (readOnly && (await opened.head(fleetId)) === undefined) {
+          // a mistyped --fleet is one clear error too, not an empty fleet
+          const fleets: string[] = [];
+          for await (const stream of opened.listStreams()) fleets.push(stream);
+          await opened.close();
+          throw new RefusedError(
+            `no ledger "${fleetId}" in ${describeLocation(location)} (${fleets.length > 0 ? `its fleets: ${fleets.join(", ")}` : "it has none: run opsledger init"})`,
+          );
+        }
+        return opened;
       })();
       return store;
     },
+    storeExists: async () => location.kind !== "fs" || (await exists(location.dir)),
     ledger: () => {
-      ledger ??= context.store().then((s) => openLedger({ store: s, fleetId, clock }));
+      ledger ??= context.reading("reading and folding the log", (s) => openLedger({ store: s, fleetId, clock }));
       return ledger;
+    },
+    reading: async (phase, work) => {
+      const base = await context.store();
+      const total = (await base.head(fleetId))?.seq ?? 0;
+      const bar = out.progress(phase, total);
+      let live = true;
+      try {
+        return await work(countingReads(base, fleetId, (seq) => live && bar.update(seq)));
+      } finally {
+        live = false;
+        bar.done();
+      }
     },
     close: async () => {
       if (store) await (await store.catch(() => undefined))?.close();
@@ -104,11 +129,35 @@ export function createContext(io: Io, parsed: Parsed, readOnly = false): Context
   return context;
 }
 
-/** Reads a JSON file named on the command line; refuses with one clear line when it cannot. */
+/**
+ * The store, seen through a wrapper that reports the seq of every record of the fleet read from
+ * it (to draw progress); everything else (the fs store's `tailDamage`, say) passes through.
+ */
+function countingReads(store: EventStore, fleetId: string, onRecord: (seq: number) => void): EventStore {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === "read")
+        return async function* (streamId: string, options?: Parameters<EventStore["read"]>[1]) {
+          for await (const record of target.read(streamId, options)) {
+            if (streamId === fleetId) onRecord(record.seq);
+            yield record;
+          }
+        };
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/**
+ * Reads a JSON file named on the command line (`-`: standard input); refuses with one clear line
+ * when it cannot. A UTF-8 byte-order mark, which some editors write, is not part of the JSON.
+ */
 export async function readJsonFile(io: Io, path: string, what: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(resolve(io.cwd, path), "utf8");
+    text = path === "-" ? await readAll(io) : await readFile(resolve(io.cwd, path), "utf8");
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   } catch (error) {
     throw new RefusedError(
       `cannot read the ${what} ${path}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`,
@@ -117,12 +166,22 @@ export async function readJsonFile(io: Io, path: string, what: string): Promise<
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new RefusedError(`the ${what} ${path} is not valid JSON: ${(error as Error).message}`);
+    throw new RefusedError(`the ${what} ${path === "-" ? "on standard input" : path} is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+async function readAll(io: Io): Promise<string> {
+  if (!io.stdin) throw new Error("no standard input");
+  const chunks: Buffer[] = [];
+  for await (const chunk of io.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk));
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** A refusal listing every issue with its path. */
 export const refused = (summary: string, issues: readonly Issue[]): RefusedError => new RefusedError(summary, issues);
+
+const describeLocation = (location: StoreLocation): string =>
+  location.kind === "fs" ? location.dir : `s3://${location.bucket}/${location.prefix}`;
 
 const exists = (path: string): Promise<boolean> =>
   stat(path).then(

@@ -7,6 +7,7 @@ import type { Dispatcher, DispatchReport } from "@opsledger/core";
  * executed (unconfirmed when it prints `"confirmed": false`), exit 2 ambiguous, anything else
  * failed. A control script written for the reference (exit 0 confirmed, 2 ambiguous) works as is.
  * Past the dispatch timeout the command's process group is killed and the intent recorded ambiguous.
+ * Its stdout and stderr are kept, the last 16 KiB of each, and returned with the batch (`output`).
  */
 export function controlCommandDispatcher(command: string, env: Readonly<Record<string, string | undefined>>): Dispatcher {
   return (intent, context) =>
@@ -26,10 +27,10 @@ export function controlCommandDispatcher(command: string, env: Readonly<Record<s
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (chunk) => {
-        stdout += chunk;
+        stdout = keepTail(stdout + chunk);
       });
       child.stderr.on("data", (chunk) => {
-        stderr += chunk;
+        stderr = keepTail(stderr + chunk);
       });
       const kill = () => {
         try {
@@ -45,6 +46,8 @@ export function controlCommandDispatcher(command: string, env: Readonly<Record<s
       child.on("close", (code, signal) => {
         context.signal.removeEventListener("abort", kill);
         const tail = (stderr || stdout).trim().split("\n").slice(-3).join(" | ").slice(0, 500);
+        const output = [stdout.trimEnd(), stderr.trimEnd()].filter(Boolean).join("\n");
+        const kept = output ? { output } : {};
         if (code === 0) {
           let confirmed = true;
           try {
@@ -54,12 +57,16 @@ export function controlCommandDispatcher(command: string, env: Readonly<Record<s
           } catch {
             // not JSON: an exit 0 is a confirmed execution, as in the reference
           }
-          resolve(confirmed ? { status: "confirmed" } : { status: "unconfirmed" });
+          resolve({ status: confirmed ? "confirmed" : "unconfirmed", ...kept });
         } else if (code === 2) {
-          resolve({ status: "ambiguous", ...(tail ? { detail: tail } : {}) });
+          resolve({ status: "ambiguous", ...(tail ? { detail: tail } : {}), ...kept });
         } else {
-          resolve({ status: "failed", detail: signal ? `killed by ${signal}` : `exit ${code}${tail ? `: ${tail}` : ""}` });
+          resolve({ status: "failed", detail: signal ? `killed by ${signal}` : `exit ${code}${tail ? `: ${tail}` : ""}`, ...kept });
         }
       });
     });
 }
+
+const KEPT_OUTPUT = 16 * 1024;
+// the end of a command's output says how it ended; a chatty command must not grow memory without bound
+const keepTail = (text: string): string => (text.length > KEPT_OUTPUT ? text.slice(-KEPT_OUTPUT) : text);

@@ -10,6 +10,8 @@ export const EXIT = {
   broken: 3,
   /** store unavailable, or a conflict after retries */
   store: 4,
+  /** dispatch completed and recorded, but some intents failed or were ambiguous */
+  partial: 5,
 } as const;
 
 /** A usage error: a bad flag, a missing argument. */

@@ -7,6 +7,9 @@ export type StoreLocation =
   | { readonly kind: "fs"; readonly dir: string }
   | { readonly kind: "s3"; readonly bucket: string; readonly prefix: string };
 
+// S3's bucket naming rules (general purpose buckets)
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
 export function parseStoreLocation(value: string, cwd: string): StoreLocation {
   if (value.startsWith("s3://")) {
     const rest = value.slice("s3://".length);
@@ -14,6 +17,12 @@ export function parseStoreLocation(value: string, cwd: string): StoreLocation {
     const bucket = slash === -1 ? rest : rest.slice(0, slash);
     const prefix = slash === -1 ? "" : rest.slice(slash + 1).replace(/\/+$/, "");
     if (!bucket) throw new RefusedError(`--store ${value}: an S3 location needs a bucket (s3://bucket/prefix)`);
+    if (!BUCKET_NAME.test(bucket) || bucket.includes(".."))
+      throw new RefusedError(
+        `--store ${value}: "${bucket}" is not an S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit)`,
+      );
+    if (prefix.split("/").some((part) => part === "." || part === ".."))
+      throw new RefusedError(`--store ${value}: a prefix has no "." or ".." parts`);
     return { kind: "s3", bucket, prefix };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !value.startsWith("file://")) {

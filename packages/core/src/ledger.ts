@@ -163,7 +163,16 @@ export type DispatchOptions = {
   readonly traceId?: string;
   /** How long a dispatcher may take before the intent is recorded ambiguous; defaults to 30 s. */
   readonly timeoutMs?: number;
-} & ({ readonly mode: "autonomous" } | { readonly mode: "manual"; readonly intentIds: readonly string[]; readonly confirm: boolean });
+} & (
+  | { readonly mode: "autonomous" }
+  | {
+      readonly mode: "manual";
+      readonly intentIds: readonly string[];
+      readonly confirm: boolean;
+      /** Run intents again that were already executed; without it they are refused. */
+      readonly again?: boolean;
+    }
+);
 
 // a unit of work on the ledger's state; every one runs inside the ledger's single pump
 type Job =
@@ -464,7 +473,9 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
         const traceId = dispatchOptions.traceId ?? fleet.evaluation?.data.traceId ?? null;
         const decision = decideDispatch(fleet, now, {
           mode: dispatchOptions.mode,
-          ...(dispatchOptions.mode === "manual" ? { intentIds: dispatchOptions.intentIds, confirm: dispatchOptions.confirm } : {}),
+          ...(dispatchOptions.mode === "manual"
+            ? { intentIds: dispatchOptions.intentIds, confirm: dispatchOptions.confirm, again: dispatchOptions.again === true }
+            : {}),
           by,
           ...(dispatchOptions.note === undefined ? {} : { note: dispatchOptions.note }),
           traceId,
@@ -497,7 +508,7 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
             break;
           }
         }
-        const outcome = await runDispatcher(dispatchOptions.dispatcher, intent, {
+        const { recorded: outcome, output } = await runDispatcher(dispatchOptions.dispatcher, intent, {
           traceId,
           timeoutMs: dispatchOptions.timeoutMs ?? 30_000,
           clock,
@@ -510,6 +521,8 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
           reasonCode: outcome.reasonCode,
           confirmed: outcome.confirmed,
           transport: outcome.transport,
+          ...(outcome.detail === undefined ? {} : { detail: outcome.detail }),
+          ...(output === undefined ? {} : { output }),
         });
         // the batch's own outcomes may already be a spike: the latch trips with this outcome, so the next intent halts
         const statuses = results.map((r) => r.status);
@@ -575,7 +588,7 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
     });
   }
   function operator(action: OperatorAction, governance: OperatorGovernance): Promise<OperatorResult> {
-    return runFleet((fleet) => decideOperatorAction(fleet, action, governance));
+    return runFleet((fleet, now) => decideOperatorAction(fleet, action, governance, now));
   }
 
   await catchUp();
@@ -605,10 +618,10 @@ export async function replay(store: EventStore, fleetId: string, options: { read
   if (untilMs !== undefined && Number.isNaN(untilMs)) throw new RangeError(`replay: not a time: ${String((until as { at: unknown }).at)}`);
   let state = initialLedgerState(fleetId);
   await followChain(store, fleetId, null, (envelope, hash) => {
-    if (until && "seq" in until && envelope.seq > until.seq) return false;
     if (untilMs !== undefined && Date.parse(envelope.at) > untilMs) return false;
     state = evolve(state, envelope, hash);
-    return undefined;
+    // stop at the seq itself, so a replay to just before a damaged record never reads it
+    return until && "seq" in until && envelope.seq >= until.seq ? false : undefined;
   });
   return state;
 }

@@ -63,7 +63,7 @@ function registry(mode: "advisory" | "guarded_auto", changedAt: Date, options: {
  * and acknowledged — then the status, the audit timeline and a verification of the log.
  */
 export async function demo(context: Context): Promise<number> {
-  const dir = resolve(context.io.cwd, context.parsed.positionals[0] ?? "./.opsledger-demo");
+  const dir = resolve(context.io.cwd, context.invocation.positionals[0] ?? "./.opsledger-demo");
   await prepareDirectory(dir);
   const { out } = context;
   const { paint } = out;
@@ -188,7 +188,7 @@ export async function demo(context: Context): Promise<number> {
     actor: "carol",
     approvalRef: "INC-77",
     rationale: "payments team reports unexpected cancels",
-    until: new Date(now.getTime() + 3_600_000).toISOString(),
+    reviewBy: new Date(now.getTime() + 3_600_000).toISOString(),
   });
   say(paint.red("carol engages the kill switch (INC-77)"));
   at("13:05");
@@ -265,9 +265,9 @@ export async function demo(context: Context): Promise<number> {
       who: e.who,
       what: e.what.length > 70 ? `${e.what.slice(0, 67)}…` : e.what,
       why: e.why ?? "",
-      until: e.until && /^\d{4}-/.test(e.until) ? e.until.slice(0, 16) : (e.until ?? ""),
+      "review by": e.reviewBy?.slice(0, 16) ?? "",
     })),
-    ["seq", "when", "who", "what", "why", "until"],
+    ["seq", "when", "who", "what", "why", "review by"],
   );
   out.line();
   const chain = await verifyLog(store, "default");

@@ -1,25 +1,29 @@
-import { type EvaluationDocument, previewCohort, safeParseRegistry, selectCohort } from "@opsledger/core";
-import { flag, has, list } from "../args.ts";
+import { type EvaluationDocument, type Ledger, previewCohort, safeParseRegistry, selectCohort } from "@opsledger/core";
 import { type Context, readJsonFile, refused } from "../context.ts";
 import { controlCommandDispatcher } from "../control.ts";
-import { RefusedError, UsageError } from "../exit-codes.ts";
+import { EXIT, RefusedError, UsageError } from "../exit-codes.ts";
+import { flag, has, list } from "../invocation.ts";
 
 const need = (context: Context, index: number, what: string): string => {
-  const value = context.parsed.positionals[index];
+  const value = context.invocation.positionals[index];
   if (value === undefined) throw new UsageError(`missing ${what}`);
   return value;
 };
 
-/** Governance metadata from --actor --approval-ref --rationale [--until]; all three required. */
-function governanceFlags(context: Context) {
-  const actor = flag(context.parsed, "actor");
-  const approvalRef = flag(context.parsed, "approval-ref");
-  const rationale = flag(context.parsed, "rationale");
-  const missing = [!actor && "--actor", !approvalRef && "--approval-ref", !rationale && "--rationale"].filter(Boolean);
-  if (missing.length > 0) throw new UsageError(`governance metadata is required: ${missing.join(", ")}`);
-  const until = flag(context.parsed, "until");
-  return { actor: actor as string, approvalRef: approvalRef as string, rationale: rationale as string, ...(until ? { until } : {}) };
+/** The governance flags of a command, by the field names of policy governance; absent flags are left out. */
+function governanceFlags(context: Context): Record<string, string> {
+  if (flag(context.invocation, "until") !== undefined)
+    throw new UsageError("--until is now --review-by: one name for the deadline, as in registry apply and the registry's governance");
+  const fields = { actor: "actor", approvalRef: "approval-ref", rationale: "rationale", reviewBy: "review-by", approvedBy: "approved-by" };
+  return Object.fromEntries(
+    Object.entries(fields).flatMap(([field, name]) => {
+      const value = flag(context.invocation, name);
+      return value === undefined ? [] : [[field, value]];
+    }),
+  );
 }
+
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`;
 
 export async function init(context: Context): Promise<number> {
   const ledger = await context.ledger();
@@ -37,19 +41,11 @@ export async function init(context: Context): Promise<number> {
 export async function registryApply(context: Context): Promise<number> {
   const path = need(context, 0, "<registry.json>");
   const document = await readJsonFile(context.io, path, "registry");
-  const governance = Object.fromEntries(
-    [
-      ["actor", flag(context.parsed, "actor")],
-      ["approvalRef", flag(context.parsed, "approval-ref")],
-      ["rationale", flag(context.parsed, "rationale")],
-      ["reviewBy", flag(context.parsed, "review-by")],
-      ["approvedBy", flag(context.parsed, "approved-by")],
-    ].filter(([, v]) => v !== undefined),
-  );
+  refuseOtherFleet(context, document, path);
+  const governance = governanceFlags(context);
   const ledger = await context.ledger();
   const result = await ledger.applyRegistry(document, Object.keys(governance).length > 0 ? { governance } : {});
-  if (!result.ok)
-    throw refused(`registry ${path} refused (${result.errors.length} problem${result.errors.length === 1 ? "" : "s"})`, result.errors);
+  if (!result.ok) throw refused(`registry ${path} refused (${plural(result.errors.length, "problem")})`, result.errors);
   if (context.out.json) context.out.printJson(result);
   else if (result.change === null) context.out.line(`registry ${path} is identical to the policy in force: nothing recorded`);
   else {
@@ -65,16 +61,17 @@ export async function registryPreview(context: Context): Promise<number> {
   const path = need(context, 0, "<registry.json>");
   const document = await readJsonFile(context.io, path, "registry");
   const parsed = safeParseRegistry(document, { now: context.clock.now() });
-  if (!parsed.ok)
-    throw refused(`registry ${path} is invalid (${parsed.errors.length} problem${parsed.errors.length === 1 ? "" : "s"})`, parsed.errors);
-  const ledger = await context.ledger();
-  const current = ledger.state().fleet.policy?.registry;
+  if (!parsed.ok) throw refused(`registry ${path} is invalid (${plural(parsed.errors.length, "problem")})`, parsed.errors);
+  refuseOtherFleet(context, document, path);
+  // a preview writes nothing: with no store yet it compares against no policy, and creates nothing
+  const fleet = (await context.storeExists()) ? (await context.ledger()).state().fleet : undefined;
+  const current = fleet?.policy?.registry;
   const next = parsed.registry;
   const loopIds = [...new Set([...(current?.loops ?? []).map((l) => l.loopId), ...next.loops.map((l) => l.loopId)])];
   const before = current?.policy.autonomous.rollout ?? { ...next.policy.autonomous.rollout, canaryPercent: 0 };
   const cohort = previewCohort(before, next.policy.autonomous.rollout, loopIds);
   // pending candidates whose eligibility would change: their loop enters or leaves the cohort
-  const candidates = (ledger.state().fleet.evaluation?.data.candidates ?? []).filter(
+  const candidates = (fleet?.evaluation?.data.candidates ?? []).filter(
     (c) => cohort.entering.includes(c.loopId) || cohort.leaving.includes(c.loopId),
   );
   const selection = new Map(selectCohort(loopIds, next.policy.autonomous.rollout).map((s) => [s.loopId, s]));
@@ -98,10 +95,19 @@ export async function registryPreview(context: Context): Promise<number> {
   return 0;
 }
 
+// a registry names its fleet: applying it to another one is a mistake worth stopping
+function refuseOtherFleet(context: Context, document: unknown, path: string): void {
+  const declared = (document as { fleetId?: unknown } | null)?.fleetId;
+  if (typeof declared === "string" && declared !== "" && declared !== context.fleetId)
+    throw new RefusedError(
+      `registry ${path} is for fleet "${declared}", not "${context.fleetId}": pass --fleet ${declared} (or change its fleetId)`,
+    );
+}
+
 export async function observe(context: Context): Promise<number> {
   const path = need(context, 0, "<fleet-state.json>");
   const document = await readJsonFile(context.io, path, "fleet state");
-  const traceId = flag(context.parsed, "trace-id");
+  const traceId = flag(context.invocation, "trace-id");
   const ledger = await context.ledger();
   const result = await ledger.observe(document, traceId ? { traceId } : {});
   if (!result.ok) throw refused(`fleet state ${path} refused`, result.errors);
@@ -117,7 +123,7 @@ export async function observe(context: Context): Promise<number> {
 export function printEvaluation(context: Context, doc: EvaluationDocument): void {
   const { paint } = context.out;
   context.out.line(
-    `evaluation ${doc.evaluationId} (seq ${doc.seq}, ${doc.mode}): ${doc.candidateCount} candidates, ${doc.unsuppressedCount} unsuppressed, ${paint.green(`${doc.autoEligibleCount} auto-eligible`)}, ${doc.manualOnlyCount} manual-only`,
+    `evaluation ${doc.evaluationId} (seq ${doc.seq}, ${doc.mode}): ${plural(doc.candidateCount, "candidate")}, ${doc.unsuppressedCount} unsuppressed, ${paint.green(`${doc.autoEligibleCount} auto-eligible`)}, ${doc.manualOnlyCount} manual-only`,
   );
   context.out.line(`reason codes: ${doc.reasonCodes.join(", ")}`);
   for (const c of doc.candidates) {
@@ -127,7 +133,7 @@ export function printEvaluation(context: Context, doc: EvaluationDocument): void
 }
 
 export async function evaluate(context: Context): Promise<number> {
-  const traceId = flag(context.parsed, "trace-id");
+  const traceId = flag(context.invocation, "trace-id");
   const ledger = await context.ledger();
   const doc = await ledger.evaluate(traceId ? { traceId } : {});
   if (context.out.json) context.out.printJson(doc);
@@ -135,63 +141,89 @@ export async function evaluate(context: Context): Promise<number> {
   return 0;
 }
 
+// setTimeout holds 2^31-1 ms; a day is more than any control command should take
+const MAX_CONTROL_TIMEOUT_SECONDS = 86_400;
+
 export async function dispatch(context: Context): Promise<number> {
-  const control = flag(context.parsed, "control");
-  if (!control) throw new UsageError("--control <command> is required: the command that carries out each intent");
-  const intentIds = list(context.parsed, "intent");
-  const autonomous = has(context.parsed, "autonomous");
+  const control = flag(context.invocation, "control") as string;
+  const intentIds = list(context.invocation, "intent");
+  const autonomous = has(context.invocation, "autonomous");
   if (autonomous === intentIds.length > 0) throw new UsageError("choose one: --autonomous, or --intent <id>... --confirm");
-  if (autonomous && has(context.parsed, "confirm")) throw new UsageError("--confirm is only for manual dispatch (--intent)");
-  const timeout = flag(context.parsed, "control-timeout");
-  const seconds = timeout === undefined ? 30 : Number(timeout);
-  if (!Number.isFinite(seconds) || seconds <= 0)
-    throw new UsageError(`--control-timeout must be a positive number of seconds, got ${timeout}`);
-  const by = flag(context.parsed, "by") ?? context.io.env["USER"] ?? "unknown";
-  const note = flag(context.parsed, "note");
+  if (autonomous && has(context.invocation, "confirm")) throw new UsageError("--confirm is only for manual dispatch (--intent)");
+  if (autonomous && has(context.invocation, "again")) throw new UsageError("--again is only for manual dispatch (--intent)");
+  const timeout = flag(context.invocation, "control-timeout") ?? "30";
+  const seconds = Number(timeout);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_CONTROL_TIMEOUT_SECONDS)
+    throw new UsageError(
+      `--control-timeout must be a number of seconds above 0 and at most ${MAX_CONTROL_TIMEOUT_SECONDS}, got ${timeout}`,
+    );
+  const by = flag(context.invocation, "by") ?? context.io.env["USER"];
+  if (!by) throw new UsageError("--by <who> is required: $USER is not set, and a dispatch is recorded with who did it");
+  const note = flag(context.invocation, "note");
   const ledger = await context.ledger();
   const dispatcher = controlCommandDispatcher(control, context.io.env);
   const common = { dispatcher, by, timeoutMs: seconds * 1000, ...(note ? { note } : {}) };
   const batch = autonomous
     ? await ledger.dispatch({ mode: "autonomous", ...common })
-    : await ledger.dispatch({ mode: "manual", intentIds, confirm: has(context.parsed, "confirm"), ...common });
+    : await ledger.dispatch({
+        mode: "manual",
+        intentIds,
+        confirm: has(context.invocation, "confirm"),
+        again: has(context.invocation, "again"),
+        ...common,
+      });
   if (!batch.ok) throw refused("dispatch refused", batch.errors);
+  const code = batch.failedCount + batch.ambiguousCount > 0 ? EXIT.partial : EXIT.ok;
   if (context.out.json) {
     context.out.printJson(batch);
-    return 0;
+    return code;
   }
   const { paint } = context.out;
+  const verbose = has(context.invocation, "verbose");
   context.out.line(
     `${batch.mode} dispatch ${batch.batchId}: ${batch.requestedIntentCount} requested, ${paint.green(`${batch.executedCount} executed`)}, ${paint.yellow(`${batch.ambiguousCount} ambiguous`)}, ${paint.red(`${batch.failedCount} failed`)}`,
   );
-  for (const r of batch.results) context.out.line(`  ${r.intentId}: ${r.status} (${r.reasonCode}${r.transport ? `, ${r.transport}` : ""})`);
+  for (const r of batch.results) {
+    context.out.line(`  ${r.intentId}: ${r.status} (${r.reasonCode}${r.transport ? `, ${r.transport}` : ""})`);
+    if (verbose && r.output) for (const line of r.output.split("\n")) context.out.line(paint.dim(`    | ${line}`));
+  }
   for (const s of batch.skipped)
     context.out.line(`  ${s.intentId}: ${paint.yellow("not dispatched")}, autonomy halted (${s.reasonCodes.join(", ")}); pending`);
+  if (batch.requestedIntentCount === 0) context.out.line(nothingToDispatch(batch.summary));
   context.out.line(`pending confirmation: ${batch.summary.pendingConfirmationCount}; reason codes: ${batch.reasonCodes.join(", ")}`);
-  return 0;
+  if (code === EXIT.partial)
+    context.out.error(`opsledger dispatch: ${plural(batch.failedCount, "intent")} failed and ${batch.ambiguousCount} ambiguous (exit 5)`);
+  return code;
+}
+
+// an empty batch deserves a reason: nothing was eligible, or everything is already done
+function nothingToDispatch(summary: { intentCount: number; autoEligibleIntentCount: number; executedCount: number }): string {
+  if (summary.intentCount === 0) return "nothing to dispatch: the last evaluation has no intents";
+  if (summary.autoEligibleIntentCount === 0)
+    return `nothing to dispatch: none of the ${plural(summary.intentCount, "intent")} is auto-eligible (see opsledger explain <loopId>)`;
+  return `nothing to dispatch: the auto-eligible intents are already executed or in flight (${summary.executedCount} executed)`;
 }
 
 type Action = "engageKillSwitch" | "releaseKillSwitch" | "pauseRollout" | "resumeRollout" | "resumeAutoPause";
 
-export function operatorCommand(actions: Record<string, Action>, noun: string) {
+/** `killswitch on`, `rollout pause`, …: one ledger action with the governance flags; a refusal exits 1. */
+export function operatorCommand(action: Action, name: string) {
   return async (context: Context): Promise<number> => {
-    const verb = need(context, 0, Object.keys(actions).join("|"));
-    const action = actions[verb];
-    if (!action) throw new UsageError(`${noun} takes ${Object.keys(actions).join(" or ")}, not ${verb}`);
+    const governance = governanceFlags(context) as unknown as Parameters<Ledger[Action]>[0];
     const ledger = await context.ledger();
-    const result = await ledger[action](governanceFlags(context));
-    if (!result.ok) throw refused(`${noun} ${verb} refused`, result.errors);
+    const result = await ledger[action](governance);
+    if (!result.ok) throw refused(`${name} refused: nothing was recorded`, result.errors);
     if (context.out.json) context.out.printJson(result);
-    else
-      context.out.line(result.changed ? `${noun} ${verb}: recorded at seq ${result.seq}` : `${noun} ${verb}: already so, nothing recorded`);
+    else context.out.line(result.changed ? `${name}: recorded at seq ${result.seq}` : `${name}: already so, nothing recorded`);
     return 0;
   };
 }
 
 export async function ack(context: Context): Promise<number> {
   const intentId = need(context, 0, "<intentId>");
-  const by = flag(context.parsed, "by");
+  const by = flag(context.invocation, "by");
   if (!by) throw new UsageError("--by <who> is required");
-  const note = flag(context.parsed, "note");
+  const note = flag(context.invocation, "note");
   const ledger = await context.ledger();
   const result = await ledger.acknowledgeIntent(intentId, { by, ...(note ? { note } : {}) });
   if (!result.ok) throw new RefusedError(`ack ${intentId} refused`, result.errors);

@@ -1,18 +1,21 @@
 import {
   auditTimeline,
+  type ChainIntegrityError,
   DRILL_IDS,
   type DrillId,
   type FleetStatus,
   fleetStatus,
+  isOpsledgerError,
+  isTimestamp,
   renderExplanation,
   replay as replayLog,
   runDrill,
   verifyDecisions,
   verifyLog,
 } from "@opsledger/core";
-import { flag } from "../args.ts";
 import type { Context } from "../context.ts";
 import { EXIT, RefusedError, UsageError } from "../exit-codes.ts";
+import { flag } from "../invocation.ts";
 
 /** A few lines an operator reads first: fleet, autonomy, rollout, governance, outcomes. */
 export function printStatus(context: Context, status: FleetStatus): void {
@@ -35,8 +38,9 @@ export function printStatus(context: Context, status: FleetStatus): void {
         : g.posture === "review_due_soon"
           ? paint.yellow(String(g.posture))
           : paint.red(String(g.posture));
+    // `until` is the status document's (the reference's) name for the policy's reviewBy
     context.out.line(
-      `governance: ${posture} — by ${g.changedBy ?? "?"} (${g.approvalRef ?? "no approval"}) until ${g.until ?? "?"}${g.why ? `: ${g.why}` : ""}`,
+      `governance: ${posture} — by ${g.changedBy ?? "?"} (${g.approvalRef ?? "no approval"}), review by ${g.until ?? "?"}${g.why ? `: ${g.why}` : ""}`,
     );
   }
   if (a.rollout) {
@@ -54,43 +58,78 @@ export function printStatus(context: Context, status: FleetStatus): void {
   const t = a.outcomeTotals;
   if (t)
     context.out.line(
-      `all autonomous batches: ${t.batches} batches, ${t.attempted} attempted, ${t.executed} executed, ${t.ambiguous} ambiguous, ${t.failed} failed`,
+      `all autonomous batches: ${plural(t.batches ?? 0, "batch")}, ${t.attempted} attempted, ${t.executed} executed, ${t.ambiguous} ambiguous, ${t.failed} failed`,
     );
   if (status.policy)
     context.out.line(
-      `evaluation: ${status.policy.candidateCount} candidates, reason codes ${(status.policy.reasonCodes ?? []).join(", ")}`,
+      `evaluation: ${plural(status.policy.candidateCount ?? 0, "candidate")}, reason codes ${(status.policy.reasonCodes ?? []).join(", ")}`,
     );
 }
 
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : noun.endsWith("h") ? "es" : "s"}`;
+
 const nowFor = (context: Context, fallback: string | null): Date =>
-  (flag(context.parsed, "at") ?? context.io.env["OPSLEDGER_NOW"])
+  (flag(context.invocation, "at") ?? context.io.env["OPSLEDGER_NOW"])
     ? context.clock.now()
     : fallback
       ? new Date(fallback)
       : context.clock.now();
 
-export async function status(context: Context): Promise<number> {
-  const seqFlag = flag(context.parsed, "seq");
-  let result: FleetStatus;
-  if (seqFlag !== undefined) {
-    const seq = Number(seqFlag);
-    if (!Number.isSafeInteger(seq) || seq < 0) throw new UsageError(`--seq must be a non-negative integer, got ${seqFlag}`);
-    const state = await replayLog(await context.store(), context.fleetId, { until: { seq } });
-    result = fleetStatus(state, nowFor(context, state.lastEventAt));
-  } else {
-    result = await (await context.ledger()).status();
+/** A seq the log has: `--seq` / `--until` past the head are refused, not clamped. */
+async function seqWithin(context: Context, value: string, flagName: string): Promise<number> {
+  const seq = Number(value);
+  if (!Number.isSafeInteger(seq) || seq < 1) throw new UsageError(`${flagName} must be a seq (an integer from 1), got ${value}`);
+  const head = (await (await context.store()).head(context.fleetId))?.seq ?? 0;
+  if (seq > head) throw new RefusedError(`${flagName} ${seq} is past the end of the log (head seq ${head})`);
+  return seq;
+}
+
+/**
+ * Runs a reading view. On a log with a break it shows what the log holds before the break instead
+ * of nothing, says on stderr where the break is, and exits 3 (verification found a break).
+ */
+async function upToBreak(context: Context, view: (untilSeq?: number, broken?: ChainIntegrityError) => Promise<void>): Promise<number> {
+  try {
+    await view();
+    return 0;
+  } catch (error) {
+    if (!isOpsledgerError(error, "CHAIN_BROKEN") || (error as ChainIntegrityError).seq <= 1) throw error;
+    const broken = error as ChainIntegrityError;
+    context.out.error(
+      `opsledger: the log is broken at seq ${broken.seq} (${broken.kind}): showing it as of seq ${broken.seq - 1}; opsledger verify lists every break`,
+    );
+    await view(broken.seq - 1, broken);
+    return EXIT.broken;
   }
-  if (context.out.json) context.out.printJson(result);
-  else printStatus(context, result);
-  return 0;
+}
+
+const chainBreak = (broken: ChainIntegrityError | undefined) =>
+  broken ? { chainBreak: { seq: broken.seq, kind: broken.kind, message: broken.message } } : {};
+
+export async function status(context: Context): Promise<number> {
+  const seqFlag = flag(context.invocation, "seq");
+  const asOf = seqFlag === undefined ? undefined : await seqWithin(context, seqFlag, "--seq");
+  return upToBreak(context, async (untilSeq, broken) => {
+    const seq = untilSeq ?? asOf;
+    let result: FleetStatus;
+    if (seq !== undefined) {
+      const state = await context.reading("reading and folding the log", (store) => replayLog(store, context.fleetId, { until: { seq } }));
+      result = fleetStatus(state, nowFor(context, state.lastEventAt));
+    } else {
+      result = await (await context.ledger()).status();
+    }
+    if (context.out.json) context.out.printJson({ ...result, ...chainBreak(broken) });
+    else printStatus(context, result);
+  });
 }
 
 export async function replay(context: Context): Promise<number> {
-  const until = flag(context.parsed, "until");
-  if (!until) throw new UsageError("--until <seq | ISO time> is required");
+  const until = flag(context.invocation, "until") as string;
   const isSeq = /^\d+$/.test(until);
-  if (!isSeq && Number.isNaN(Date.parse(until))) throw new UsageError(`--until: not a seq or an ISO time: ${until}`);
-  const state = await replayLog(await context.store(), context.fleetId, { until: isSeq ? { seq: Number(until) } : { at: until } });
+  if (!isSeq && !isTimestamp(until))
+    throw new UsageError(`--until must be a seq or an ISO-8601 UTC time (2026-02-23T09:00:00Z), got ${until}`);
+  const bound = isSeq ? { seq: await seqWithin(context, until, "--until") } : { at: until };
+  const state = await context.reading("reading and folding the log", (store) => replayLog(store, context.fleetId, { until: bound }));
   const result = fleetStatus(state, isSeq ? nowFor(context, state.lastEventAt) : new Date(until));
   if (context.out.json) context.out.printJson(result);
   else {
@@ -101,8 +140,7 @@ export async function replay(context: Context): Promise<number> {
 }
 
 export async function explain(context: Context): Promise<number> {
-  const subject = context.parsed.positionals[0];
-  if (!subject) throw new UsageError("missing <loopId | candidateId | intentId>");
+  const subject = context.invocation.positionals[0] as string;
   const explanation = await (await context.ledger()).explain(subject);
   if (context.out.json) context.out.printJson(explanation);
   else context.out.line(renderExplanation(explanation));
@@ -110,36 +148,37 @@ export async function explain(context: Context): Promise<number> {
 }
 
 export async function audit(context: Context): Promise<number> {
-  const entries = await auditTimeline(await context.store(), context.fleetId);
-  if (context.out.json) {
-    context.out.printJson(entries);
-    return 0;
-  }
-  if (entries.length === 0) {
-    context.out.line("no governance events recorded");
-    return 0;
-  }
-  context.out.table(
-    entries.map((e) => ({
-      seq: String(e.seq),
-      when: e.at,
-      who: e.who,
-      what: e.what,
-      why: e.why ?? "",
-      until: e.until ?? "",
-      approval: e.approvalRef ?? "",
-    })),
-    ["seq", "when", "who", "what", "why", "until", "approval"],
-  );
-  return 0;
+  return upToBreak(context, async (untilSeq) => {
+    const entries = await context.reading("reading the log", (store) =>
+      auditTimeline(store, context.fleetId, untilSeq === undefined ? {} : { untilSeq }),
+    );
+    if (context.out.json) context.out.printJson(entries);
+    else if (entries.length === 0) context.out.line("no governance events recorded");
+    else
+      context.out.table(
+        entries.map((e) => ({
+          seq: String(e.seq),
+          when: e.at,
+          who: e.who,
+          what: e.what,
+          why: e.why ?? "",
+          "review by": e.reviewBy ?? "",
+          approval: e.approvalRef ?? "",
+        })),
+        ["seq", "when", "who", "what", "why", "review by", "approval"],
+      );
+  });
 }
 
 export async function verify(context: Context): Promise<number> {
   const store = await context.store();
-  const progress = context.out.progress("verifying");
-  const chain = await verifyLog(store, context.fleetId, { onProgress: (n) => progress.tick(n), progressEvery: 50_000 });
+  const total = (await store.head(context.fleetId))?.seq ?? 0;
+  const progress = context.out.progress("verifying the chain", total);
+  const chain = await verifyLog(store, context.fleetId, { onProgress: (n) => progress.update(n), progressEvery: 1 });
   progress.done();
-  const decisions = chain.ok ? await verifyDecisions(store, context.fleetId) : { ok: true, checked: 0, breaks: [] };
+  const decisions = chain.ok
+    ? await context.reading("re-running decisions", (reading) => verifyDecisions(reading, context.fleetId))
+    : { ok: true, checked: 0, breaks: [] };
   const breaks = [...chain.breaks, ...decisions.breaks];
   if (context.out.json)
     context.out.printJson({ ok: breaks.length === 0, head: chain.head, count: chain.count, decisionsChecked: decisions.checked, breaks });
@@ -157,18 +196,17 @@ export async function verify(context: Context): Promise<number> {
 const DRILL_NAMES: Record<string, DrillId> = Object.fromEntries(DRILL_IDS.map((id) => [id.replace(/_/g, "-"), id]));
 
 export async function drill(context: Context): Promise<number> {
-  const name = context.parsed.positionals[0];
-  if (!name) throw new UsageError(`missing drill: ${Object.keys(DRILL_NAMES).join(" | ")} | all`);
-  const ids = name === "all" ? [...DRILL_IDS] : [DRILL_NAMES[name] ?? DRILL_NAMES[name.replace(/_/g, "-")]];
-  if (ids.some((id) => id === undefined)) throw new UsageError(`unknown drill ${name}: ${Object.keys(DRILL_NAMES).join(" | ")} | all`);
-  const store = await context.store();
+  const name = context.invocation.positionals[0] as string;
+  const ids = name === "all" ? [...DRILL_IDS] : [DRILL_NAMES[name] as DrillId];
   const ledger = await context.ledger();
   const results = [];
-  for (const id of ids as DrillId[]) {
-    const progress = context.out.progress(`drill ${id}`);
-    progress.tick(0);
-    results.push(await runDrill(id, { store, clock: context.clock, record: ledger, by: context.io.env["USER"] ?? "opsledger-drill" }));
-    progress.done();
+  for (const id of ids) {
+    const by = context.io.env["USER"] || "opsledger-drill";
+    results.push(
+      await context.reading(`drill ${id}: reading the policy`, (store) =>
+        runDrill(id, { store, clock: context.clock, record: ledger, by }),
+      ),
+    );
   }
   if (context.out.json) context.out.printJson({ ok: results.every((r) => r.status === "pass"), drills: results });
   else {

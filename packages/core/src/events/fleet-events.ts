@@ -5,16 +5,42 @@ import { CATEGORIES, CONFIDENCES, INTENTS, SEVERITIES } from "../contract/taxono
 const text = z.string().min(1);
 const codes = z.array(z.string());
 
-/** Who did it, under which approval, why, and (optionally) until when it holds. Required on every operator command. */
-export const OperatorGovernanceSchema = z
+/**
+ * The governance an operator command records, in the vocabulary of policy governance: who
+ * (`actor`), why (`rationale`), under which approval (`approvalRef`, required to move toward
+ * autonomy), when (`changedAt`, the command's time unless given) and the deadline (`reviewBy`).
+ * Logs written before this vocabulary hold `until` for the deadline and always an `approvalRef`;
+ * they are read as they are, `until` as `reviewBy`.
+ */
+export const RecordedOperatorGovernanceSchema = z
   .object({
     actor: text,
-    approvalRef: text,
     rationale: text,
+    approvalRef: text.optional(),
+    approvedBy: text.optional(),
+    changedAt: z.string().optional(),
+    reviewBy: z.string().optional(),
+    /** @deprecated logs written before 0.2 only; read as `reviewBy` */
     until: z.string().optional(),
   })
   .strict();
-export type OperatorGovernance = z.infer<typeof OperatorGovernanceSchema>;
+export type RecordedOperatorGovernance = z.infer<typeof RecordedOperatorGovernanceSchema>;
+
+/** The governance a caller gives an operator command: `actor` and `rationale` always; the rest as the action needs. */
+export interface OperatorGovernance {
+  readonly actor: string;
+  readonly rationale: string;
+  /** Required to release the kill switch and to resume (toward autonomy); optional to stop. */
+  readonly approvalRef?: string;
+  readonly approvedBy?: string;
+  /** ISO-8601 UTC; defaults to the command's time. */
+  readonly changedAt?: string;
+  /** ISO-8601 UTC, after `changedAt`: when this should be looked at again. */
+  readonly reviewBy?: string;
+}
+
+/** The deadline of recorded operator governance, whichever vocabulary wrote it. */
+export const reviewByOf = (governance: RecordedOperatorGovernance): string | null => governance.reviewBy ?? governance.until ?? null;
 
 export const POLICY_CHANGES = [
   "autonomous_policy_initialized",
@@ -38,7 +64,7 @@ export const PolicyAppliedSchema = z
   .strict();
 export type PolicyApplied = z.infer<typeof PolicyAppliedSchema>;
 
-const operatorEvent = z.object({ governance: OperatorGovernanceSchema }).strict();
+const operatorEvent = z.object({ governance: RecordedOperatorGovernanceSchema }).strict();
 export const KillSwitchEngagedSchema = operatorEvent;
 export const KillSwitchReleasedSchema = operatorEvent;
 export const RolloutPausedSchema = operatorEvent;

@@ -1,9 +1,10 @@
 import { isJsonObject } from "../chain/canonical-json.ts";
 import type { Registry } from "../contract/normalized-registry.ts";
 import { policyHash, safeParseRegistry } from "../contract/registry.ts";
+import { parseTimestamp } from "../contract/timestamp.ts";
 import type { Issue } from "../errors.ts";
-import { issuesFromZod, type NewEvent } from "../events/catalogue.ts";
-import { type FleetObserved, type OperatorGovernance, OperatorGovernanceSchema, type PolicyChange } from "../events/fleet-events.ts";
+import type { NewEvent } from "../events/catalogue.ts";
+import type { FleetObserved, OperatorGovernance, PolicyChange, RecordedOperatorGovernance } from "../events/fleet-events.ts";
 import { readFleetState } from "./observe.ts";
 import { changedPaths, classifyPolicyChange } from "./policy-change.ts";
 import type { FleetState } from "./state.ts";
@@ -109,20 +110,76 @@ export function decideApplyRegistry(
 /** The operator latches a command can flip. */
 export type OperatorAction = "KillSwitchEngaged" | "KillSwitchReleased" | "RolloutPaused" | "RolloutResumed" | "AutoPauseResumed";
 
-/** Decides an operator command: governance metadata is required; flipping a latch to where it is records nothing. */
+// Stopping autonomy needs who and why; moving toward it also needs the approval.
+const APPROVAL_REQUIRED: Record<OperatorAction, boolean> = {
+  KillSwitchEngaged: false,
+  RolloutPaused: false,
+  KillSwitchReleased: true,
+  RolloutResumed: true,
+  AutoPauseResumed: true,
+};
+const GOVERNANCE_KEYS = new Set(["actor", "rationale", "approvalRef", "approvedBy", "changedAt", "reviewBy"]);
+
+/** Every problem of an operator command's governance (each message names its field), or the governance to record. */
+function checkOperatorGovernance(
+  action: OperatorAction,
+  input: unknown,
+  now: Date,
+): { ok: true; governance: RecordedOperatorGovernance } | { ok: false; errors: Issue[] } {
+  if (!isJsonObject(input)) return { ok: false, errors: [{ path: "governance", message: "governance must be an object" }] };
+  const errors: Issue[] = [];
+  const problem = (field: string, message: string) =>
+    errors.push({ path: `governance.${field}`, message: `governance.${field} ${message}` });
+  const text = (field: string, required: boolean) => {
+    const value = input[field];
+    if (value === undefined) {
+      if (required) problem(field, "is required");
+    } else if (typeof value !== "string" || value.trim() === "") problem(field, "must be a non-empty string");
+  };
+  text("actor", true);
+  text("rationale", true);
+  text("approvalRef", APPROVAL_REQUIRED[action]);
+  text("approvedBy", false);
+  for (const key of Object.keys(input)) {
+    if (key === "until") problem(key, "is now governance.reviewBy (one name for the deadline, as in policy governance)");
+    else if (!GOVERNANCE_KEYS.has(key)) problem(key, `is not a governance field (${[...GOVERNANCE_KEYS].join(", ")})`);
+  }
+  const changedAt = input["changedAt"] === undefined ? now.getTime() : parseTimestamp(input["changedAt"]);
+  if (changedAt === undefined) problem("changedAt", "must be an ISO-8601 UTC timestamp (2026-02-23T09:00:00Z)");
+  const reviewBy = input["reviewBy"] === undefined ? undefined : parseTimestamp(input["reviewBy"]);
+  if (input["reviewBy"] !== undefined) {
+    if (reviewBy === undefined) problem("reviewBy", "must be an ISO-8601 UTC timestamp (2026-02-23T09:00:00Z)");
+    else if (reviewBy <= now.getTime() || (changedAt !== undefined && reviewBy <= changedAt))
+      problem("reviewBy", "must be in the future and after governance.changedAt");
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  const given = input as unknown as OperatorGovernance;
+  return {
+    ok: true,
+    governance: {
+      actor: given.actor,
+      rationale: given.rationale,
+      ...(given.approvalRef === undefined ? {} : { approvalRef: given.approvalRef }),
+      ...(given.approvedBy === undefined ? {} : { approvedBy: given.approvedBy }),
+      changedAt: given.changedAt ?? now.toISOString(),
+      ...(given.reviewBy === undefined ? {} : { reviewBy: given.reviewBy }),
+    },
+  };
+}
+
+/**
+ * Decides an operator command. Engaging the kill switch or pausing the rollout needs an actor and
+ * a rationale; releasing and resuming also an approval reference. Every timestamp is checked.
+ * Flipping a latch to where it is records nothing.
+ */
 export function decideOperatorAction(
   state: FleetState,
   action: OperatorAction,
   governance: OperatorGovernance,
+  now: Date,
 ): CommandDecision<OperatorResult> {
-  const parsed = OperatorGovernanceSchema.safeParse(governance);
-  if (!parsed.success) {
-    const errors = issuesFromZod(parsed.error, "governance").map((issue) => ({
-      path: issue.path,
-      message: `${issue.path} ${issue.message === "Invalid input: expected string, received undefined" ? "is required" : issue.message}`,
-    }));
-    return { events: [], result: () => ({ ok: false, errors }) };
-  }
+  const checked = checkOperatorGovernance(action, governance, now);
+  if (!checked.ok) return { events: [], result: () => ({ ok: false, errors: checked.errors }) };
   const already =
     (action === "KillSwitchEngaged" && state.killSwitch.active) ||
     (action === "KillSwitchReleased" && !state.killSwitch.active) ||
@@ -131,7 +188,7 @@ export function decideOperatorAction(
     (action === "AutoPauseResumed" && state.autoPause.latch === null);
   if (already) return { events: [], result: () => ({ ok: true, changed: false, seq: null }) };
   return {
-    events: [{ type: action, data: { governance: parsed.data }, actor: parsed.data.actor }],
+    events: [{ type: action, data: { governance: checked.governance }, actor: checked.governance.actor }],
     result: (seq) => ({ ok: true, changed: true, seq }),
   };
 }

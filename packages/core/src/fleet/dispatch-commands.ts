@@ -13,6 +13,10 @@ export interface DispatchResultEntry {
   readonly reasonCode: string;
   readonly confirmed: boolean;
   readonly transport: string | null;
+  /** Why it failed or is ambiguous, as recorded. */
+  readonly detail?: string;
+  /** What the dispatcher printed (see `DispatchReport.output`); not recorded in the log. */
+  readonly output?: string;
 }
 
 /** What `dispatch` returns: the batch with the reference's meanings, and the plan after it. */
@@ -60,6 +64,8 @@ export interface DispatchIntent {
   readonly mode: "autonomous" | "manual";
   readonly intentIds?: readonly string[];
   readonly confirm?: boolean;
+  /** Manual: run intents again that were already executed (refused without it, so a repeated command is not a repeated action). */
+  readonly again?: boolean;
   readonly by: string;
   readonly note?: string;
   readonly traceId: string | null;
@@ -100,6 +106,14 @@ export function decideDispatch(
       );
     }
     targets = [...new Set(ids)].map((id) => byId.get(id) as PlannedIntent);
+    const executed = targets.filter((intent) => intent.status === "executed");
+    if (executed.length > 0 && request.again !== true)
+      return refuse(
+        executed.map((intent) => ({
+          path: "intentIds",
+          message: `intent "${intent.intentId}" was already executed (batch ${intent.lastOutcome?.batchId ?? "?"}); run it again only with again: true (--again)`,
+        })),
+      );
   }
   const data: DispatchRequested = {
     batchId: request.batchId,

@@ -15,6 +15,12 @@ export interface DispatchReport {
   /** For transport faults: the transport's reason (`service_unreachable`, `http_503`, …). */
   readonly transport?: string;
   readonly detail?: string;
+  /**
+   * What the dispatcher printed or received (a control command's stdout and stderr), bounded by
+   * the dispatcher. Returned to the caller with the batch, never recorded: an append-only log is
+   * no place for output that may hold a secret.
+   */
+  readonly output?: string;
 }
 
 /** What a dispatcher gets besides the intent. */
@@ -53,7 +59,7 @@ export async function runDispatcher(
   dispatcher: Dispatcher,
   intent: PlannedIntent,
   context: { readonly traceId: string | null; readonly timeoutMs: number; readonly clock: Clock },
-): Promise<Omit<DispatchCompleted, "batchId" | "intentId" | "instance">> {
+): Promise<{ readonly recorded: Omit<DispatchCompleted, "batchId" | "intentId" | "instance">; readonly output?: string }> {
   const controller = new AbortController();
   const started = context.clock.now().getTime();
   let cancelTimer = (): void => undefined;
@@ -70,28 +76,35 @@ export async function runDispatcher(
       controller.abort(new Error(`dispatch timed out after ${context.timeoutMs} ms`));
       call.catch(() => undefined); // it may still settle; the outcome is already decided
       return {
-        status: "ambiguous",
-        reasonCode: "control_ambiguous",
-        confirmed: false,
-        transport: null,
-        detail: `timed out after ${context.timeoutMs} ms`,
-        durationMs: elapsed(),
+        recorded: {
+          status: "ambiguous",
+          reasonCode: "control_ambiguous",
+          confirmed: false,
+          transport: null,
+          detail: `timed out after ${context.timeoutMs} ms`,
+          durationMs: elapsed(),
+        },
       };
     }
     return {
-      ...outcomeOf(report),
-      transport: report.transport ?? null,
-      ...(report.detail ? { detail: report.detail } : {}),
-      durationMs: elapsed(),
+      recorded: {
+        ...outcomeOf(report),
+        transport: report.transport ?? null,
+        ...(report.detail ? { detail: report.detail } : {}),
+        durationMs: elapsed(),
+      },
+      ...(report.output === undefined ? {} : { output: report.output }),
     };
   } catch (error) {
     return {
-      status: "failed",
-      reasonCode: "control_failed_command",
-      confirmed: false,
-      transport: null,
-      detail: error instanceof Error ? error.message : String(error),
-      durationMs: elapsed(),
+      recorded: {
+        status: "failed",
+        reasonCode: "control_failed_command",
+        confirmed: false,
+        transport: null,
+        detail: error instanceof Error ? error.message : String(error),
+        durationMs: elapsed(),
+      },
     };
   } finally {
     cancelTimer();

@@ -10,9 +10,9 @@ import type {
   DrillRecorded,
   FleetObserved,
   IntentAcknowledged,
-  OperatorGovernance,
   PolicyApplied,
   PolicyEvaluated,
+  RecordedOperatorGovernance,
 } from "../events/fleet-events.ts";
 
 /** The registry in force and how it came to be. */
@@ -31,7 +31,7 @@ export interface OperatorLatch {
   readonly active: boolean;
   readonly at: string | null;
   readonly seq: number | null;
-  readonly governance: OperatorGovernance | null;
+  readonly governance: RecordedOperatorGovernance | null;
 }
 
 /** The outcome counts of one dispatch batch that attempted at least one intent (the auto-pause window). */
@@ -227,7 +227,7 @@ const latch = (envelope: Envelope, active: boolean): OperatorLatch => ({
   active,
   at: envelope.at,
   seq: envelope.seq,
-  governance: (envelope.data as { governance: OperatorGovernance }).governance,
+  governance: (envelope.data as { governance: RecordedOperatorGovernance }).governance,
 });
 
 /**

@@ -17,8 +17,11 @@ export interface ExplainCheck {
 export interface CandidateExplanation {
   readonly candidateId: string;
   readonly intentId: string;
+  /** What the evaluation decided. */
   readonly outcome: "suppressed" | "manual_only" | "eligible";
   readonly reasons: readonly string[];
+  /** What became of the intent since, in the state explained: its current instance's last dispatch, or null. */
+  readonly dispatched: "in_flight" | "executed" | "ambiguous" | "failed" | null;
   readonly checks: readonly ExplainCheck[];
 }
 
@@ -149,10 +152,7 @@ function checksOf(candidate: CandidateDecision, state: FleetState): ExplainCheck
       ...(c.safety.loopCapBlocked ? { reason: "autonomous_max_actions_per_loop_exceeded" } : {}),
     },
   ];
-  const intentId = `${c.candidateId}:${c.recommendedIntent}`;
-  const dispatched = state.intents.get(intentId);
-  const instance = state.instances.get(c.candidateId);
-  const current = dispatched && dispatched.instance === instance?.instance ? dispatched : undefined;
+  const { dispatched, instance, current } = dispatchOf(c, state);
   const guard =
     current?.status === "execution_ambiguous"
       ? "autonomous_retry_guard_ambiguous"
@@ -175,6 +175,26 @@ function checksOf(candidate: CandidateDecision, state: FleetState): ExplainCheck
   return checks;
 }
 
+// the intent's last dispatch, and the one of its current instance (undefined when that instance was never dispatched)
+function dispatchOf(c: CandidateDecision, state: FleetState) {
+  const dispatched = state.intents.get(`${c.candidateId}:${c.recommendedIntent}`);
+  const instance = state.instances.get(c.candidateId);
+  const current = dispatched && dispatched.instance === instance?.instance ? dispatched : undefined;
+  return { dispatched, instance, current };
+}
+
+const DISPATCHED: Record<string, CandidateExplanation["dispatched"]> = {
+  in_flight: "in_flight",
+  executed: "executed",
+  execution_ambiguous: "ambiguous",
+  execution_failed: "failed",
+};
+
+function dispatchedNow(c: CandidateDecision, state: FleetState): CandidateExplanation["dispatched"] {
+  const { current } = dispatchOf(c, state);
+  return current ? (DISPATCHED[current.status] ?? null) : null;
+}
+
 /**
  * Why each candidate of a loop (`loop-red`), a candidate (`loop-red:health_critical`) or an
  * intent (`loop-red:health_critical:cancel`) is suppressed, manual-only or eligible in the last
@@ -194,6 +214,7 @@ export function explain(state: FleetState, subject: string): Explanation {
       intentId: `${c.candidateId}:${c.recommendedIntent}`,
       outcome: c.suppressed ? "suppressed" : c.eligible ? "eligible" : "manual_only",
       reasons: c.reasons,
+      dispatched: dispatchedNow(c, state),
       checks: checksOf(c, state),
     })),
   };
@@ -206,7 +227,9 @@ export function renderExplanation(explanation: Explanation): string {
   if (!explanation.found) return `${explanation.subject}: no candidate in ${head}`;
   const lines = [head];
   for (const c of explanation.candidates) {
-    lines.push("", `${c.candidateId} → ${c.outcome.replace("_", "-")}${c.reasons.length > 0 ? ` (${c.reasons.join(", ")})` : ""}`);
+    // the evaluation's verdict, then what happened since, so a dispatched intent does not read as waiting
+    const since = c.dispatched ? `; since dispatched: ${c.dispatched.replace("_", " ")}` : "";
+    lines.push("", `${c.candidateId} → ${c.outcome.replace("_", "-")}${c.reasons.length > 0 ? ` (${c.reasons.join(", ")})` : ""}${since}`);
     for (const check of c.checks) {
       lines.push(
         `  ${check.passed ? "✓" : "✗"} ${check.check.padEnd(18)} policy: ${check.policy}; observed: ${check.observed}${check.reason ? ` → ${check.reason}` : ""}`,

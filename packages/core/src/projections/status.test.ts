@@ -238,15 +238,15 @@ describe("fleet status (reference §6): the JSON paths downstream tools read", (
 });
 
 describe("audit timeline", () => {
-  it("lists every governance-relevant event as who, when, what, why, until, with seq and hash", async () => {
+  it("lists every governance-relevant event as who, when, what, why, review by, with seq and hash", async () => {
     const { ledger, clock } = await ledgerWith(guardedRegistry({ mode: "advisory" }));
     await ledger.applyRegistry(guardedRegistry());
     clock.advance(60_000);
-    await ledger.engageKillSwitch({ ...operator("carol", "INC-7", "runaway cancels"), until: "2026-03-02T00:00:00Z" });
+    await ledger.engageKillSwitch({ ...operator("carol", "INC-7", "runaway cancels"), reviewBy: "2026-03-02T00:00:00Z" });
     await ledger.releaseKillSwitch(operator("carol", "INC-7", "fixed"));
     await ledger.observe(fleetStateDocument([{ loopId: "loop-red" }]));
     const entries = await auditTimeline(ledger.store, "default");
-    expect(entries.map((e) => [e.seq, e.event, e.who, e.why, e.until, e.approvalRef])).toEqual([
+    expect(entries.map((e) => [e.seq, e.event, e.who, e.why, e.reviewBy, e.approvalRef])).toEqual([
       [2, "PolicyApplied", "alice", "guarded autonomy for the fleet", "2026-12-31T00:00:00Z", "CAB-900"],
       [3, "PolicyApplied", "alice", "guarded autonomy for the fleet", "2026-12-31T00:00:00Z", "CAB-900"],
       [4, "KillSwitchEngaged", "carol", "runaway cancels", "2026-03-02T00:00:00Z", "INC-7"],

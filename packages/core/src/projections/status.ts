@@ -1,4 +1,5 @@
 import { assessGovernance } from "../fleet/governance.ts";
+import { HALT_PAUSED_AUTO, HALT_PAUSED_MANUAL, haltReasons } from "../fleet/halt.ts";
 import { compareCodePoints, sortedUnique } from "../fleet/order.ts";
 import { computePlan } from "../fleet/plan.ts";
 import { POLICY_GATED_CODES, ROLLOUT_GATED_CODES } from "../fleet/reason-codes.ts";
@@ -151,6 +152,7 @@ export function fleetStatus(ledger: LedgerState, now: Date) {
       })
     : null;
   const pause = registry && fleet.evaluation ? pauseView(registry, fleet.evaluation.data) : null;
+  const pausedNow = haltReasons(fleet).filter((code) => code === HALT_PAUSED_MANUAL || code === HALT_PAUSED_AUTO);
 
   return {
     schemaVersion: "v1",
@@ -249,11 +251,12 @@ export function fleetStatus(ledger: LedgerState, now: Date) {
                     hashVersion: evaluation.rollout.hashVersion,
                     selectorMode: evaluation.rollout.selectorMode,
                     candidateBuckets: evaluation.rollout.candidateBuckets,
+                    // the pause as the log is now (not as the last evaluation saw it): the CLI's text reads these fields too
                     state: {
-                      active: (pause?.active ?? false) || fleet.rolloutPause.active || fleet.autoPause.latch !== null,
-                      manualPauseActive: registry.policy.autonomous.rollout.pause.manual || fleet.rolloutPause.active,
-                      autoPauseActive: fleet.autoPause.latch !== null && registry.policy.autonomous.rollout.autoPause.enabled,
-                      reasonCodes: pause?.reasons ?? [],
+                      active: pausedNow.length > 0,
+                      manualPauseActive: pausedNow.includes(HALT_PAUSED_MANUAL),
+                      autoPauseActive: pausedNow.includes(HALT_PAUSED_AUTO),
+                      reasonCodes: pausedNow,
                     },
                     autopause: pause
                       ? {

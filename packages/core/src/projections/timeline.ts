@@ -1,9 +1,16 @@
 import { followChain } from "../chain/follow.ts";
 import type { Envelope } from "../chain/seal.ts";
-import type { AutoPauseTripped, DrillRecorded, IntentAcknowledged, OperatorGovernance, PolicyApplied } from "../events/fleet-events.ts";
+import {
+  type AutoPauseTripped,
+  type DrillRecorded,
+  type IntentAcknowledged,
+  type PolicyApplied,
+  type RecordedOperatorGovernance,
+  reviewByOf,
+} from "../events/fleet-events.ts";
 import type { EventStore } from "../store/event-store.ts";
 
-/** One governance-relevant fact: who, when, what, why, until — with its place in the chain. */
+/** One governance-relevant fact: who, when, what, why, review by — with its place in the chain. */
 export interface TimelineEntry {
   readonly seq: number;
   readonly hash: string;
@@ -12,7 +19,8 @@ export interface TimelineEntry {
   readonly who: string;
   readonly what: string;
   readonly why: string | null;
-  readonly until: string | null;
+  /** The review deadline the actor set (policy governance's `reviewBy`, an operator command's `reviewBy`). */
+  readonly reviewBy: string | null;
   readonly approvalRef: string | null;
 }
 
@@ -42,7 +50,7 @@ export function timelineEntry(envelope: Envelope, hash: string): TimelineEntry |
         who: data.governance.actor ?? envelope.actor ?? "unknown",
         what: `${what} [${data.change}] policy ${data.policyHash.slice(0, 12)}`,
         why: data.governance.rationale ?? null,
-        until: data.governance.reviewBy ?? null,
+        reviewBy: data.governance.reviewBy ?? null,
         approvalRef: data.governance.approvalRef ?? null,
       };
     }
@@ -51,14 +59,14 @@ export function timelineEntry(envelope: Envelope, hash: string): TimelineEntry |
     case "RolloutPaused":
     case "RolloutResumed":
     case "AutoPauseResumed": {
-      const { governance } = envelope.data as unknown as { governance: OperatorGovernance };
+      const { governance } = envelope.data as unknown as { governance: RecordedOperatorGovernance };
       return {
         ...base,
         who: governance.actor,
         what: OPERATOR_ACTIONS[envelope.type] as string,
         why: governance.rationale,
-        until: governance.until ?? null,
-        approvalRef: governance.approvalRef,
+        reviewBy: reviewByOf(governance),
+        approvalRef: governance.approvalRef ?? null,
       };
     }
     case "AutoPauseTripped": {
@@ -67,9 +75,9 @@ export function timelineEntry(envelope: Envelope, hash: string): TimelineEntry |
       return {
         ...base,
         who: "opsledger (auto-pause)",
-        what: `auto-pause tripped: ${data.reasons.join(", ")}`,
+        what: `auto-pause tripped: ${data.reasons.join(", ")}; holds until an operator resumes`,
         why: `ambiguity ${m.ambiguityRate.toFixed(2)}, failure ${m.failureRate.toFixed(2)} over ${m.attemptedCount} attempts in ${m.windowExecutionCount} batches`,
-        until: "an operator resumes",
+        reviewBy: null,
         approvalRef: null,
       };
     }
@@ -80,7 +88,7 @@ export function timelineEntry(envelope: Envelope, hash: string): TimelineEntry |
         who: data.by,
         what: `acknowledged ${data.intentId} (${data.outcome}, instance ${data.instance})`,
         why: data.note ?? null,
-        until: null,
+        reviewBy: null,
         approvalRef: null,
       };
     }
@@ -91,7 +99,7 @@ export function timelineEntry(envelope: Envelope, hash: string): TimelineEntry |
         who: envelope.actor ?? "opsledger drill",
         what: `drill ${data.drillId}: ${data.status}`,
         why: `${data.evidence.filter((c) => c.passed).length}/${data.evidence.length} checks passed`,
-        until: null,
+        reviewBy: null,
         approvalRef: null,
       };
     }
@@ -102,14 +110,20 @@ export function timelineEntry(envelope: Envelope, hash: string): TimelineEntry |
 
 /**
  * The governance timeline of a ledger: every policy apply with its change class, kill switch,
- * pause, auto-pause trip and resume, acknowledgement and drill, in seq order. Verifies as it reads.
+ * pause, auto-pause trip and resume, acknowledgement and drill, in seq order (up to `untilSeq`).
+ * Verifies as it reads.
  */
-export async function auditTimeline(store: EventStore, fleetId: string): Promise<TimelineEntry[]> {
+export async function auditTimeline(
+  store: EventStore,
+  fleetId: string,
+  options: { readonly untilSeq?: number } = {},
+): Promise<TimelineEntry[]> {
   const entries: TimelineEntry[] = [];
   await followChain(store, fleetId, null, (envelope, hash) => {
     const entry = timelineEntry(envelope, hash);
     if (entry) entries.push(entry);
-    return undefined;
+    // stop at untilSeq itself: the entries before a damaged record, without reading it
+    return options.untilSeq !== undefined && envelope.seq >= options.untilSeq ? false : undefined;
   });
   return entries;
 }

@@ -1,10 +1,10 @@
-// @opsledger/core/testing: helpers for users' tests and ours (needs fast-check for the arbitraries).
+// @opsledger/core/testing: helpers for users' tests and ours, with no dependency beyond the core (the fast-check
+// arbitraries are in @opsledger/core/testing/property).
 
 export { tamperMemoryRecord } from "../store/memory-store.ts";
-export { arbitraryLoopId, arbitraryRegistry, arbitraryRollout } from "./arbitraries.ts";
 export { fixedClock, type ManualClock, sequentialIds } from "./clock.ts";
 export { seededRandom, stateFingerprint } from "./determinism.ts";
 export { countEventTypes } from "./event-counts.ts";
 export { fleetStateDocument, type GuardedRegistryOptions, guardedRegistry, type LoopResultInput, operator } from "./fixtures.ts";
 export { given, type Outcome, type Scenario, type ScenarioOptions } from "./scenario.ts";
-export { arbitraryTamper, type TamperOperation } from "./tamper.ts";
+export type { TamperOperation } from "./tamper.ts";
