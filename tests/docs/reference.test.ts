@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { REASON_CODES, registryJsonSchema } from "@opsledger/core";
 import { describe, expect, it } from "vitest";
+import { buildProgram } from "../../packages/cli/src/program.ts";
 // @ts-expect-error: a plain .mjs script without types
 import { reasonCodesMarkdown } from "../../scripts/generate-reference.mjs";
 
@@ -42,5 +43,22 @@ describe("docs/reference", () => {
       "policy.autonomous.governance.approvedBy must differ from governance.actor",
     ];
     for (const message of messages) expect(doc, message).toContain(message);
+  });
+
+  it("documents every command, subcommand and option of the CLI in docs/reference/cli.md", () => {
+    const doc = read("docs/reference/cli.md");
+    const io = { stdout: { write: () => true }, stderr: { write: () => true }, env: {}, cwd: "/" };
+    const program = buildProgram(io, () => undefined, {});
+    type Command = ReturnType<typeof buildProgram>;
+    const walk = (command: Command, path: string[]): void => {
+      for (const option of command.options)
+        if (option.long && !option.hidden) expect(doc, `${path.join(" ")} ${option.long}`).toContain(option.long);
+      for (const sub of command.commands) {
+        const words = [...path, sub.name()];
+        expect(doc, words.join(" ")).toContain(`\`${words.join(" ")}`);
+        walk(sub, words);
+      }
+    };
+    walk(program, []);
   });
 });

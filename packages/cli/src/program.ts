@@ -83,10 +83,11 @@ export function buildProgram(io: Io, done: (code: number) => void, output: Outpu
     .addOption(new Option("--autonomous", "the auto-eligible intents, every gate re-checked now").conflicts("intent"))
     .option("--intent <id...>", "manual: the intents to carry out (repeat, or list them)")
     .option("--confirm", "manual: confirm the named intents")
+    .option("--again", "manual: run intents that were already executed again")
     .requiredOption("--control <command>", "run through /bin/sh once per intent, the intent as JSON on stdin")
     .option("--by <who>", "who dispatches (default: $USER; required when $USER is unset)")
     .option("--note <text>", "a note recorded with the batch")
-    .option("--control-timeout <seconds>", "kill the control command after this long (at most 86400)", "30")
+    .option("--control-timeout <seconds>", "kill the control command after this long, at most 86400 (default: 30)")
     .option("--verbose", "print each control command's output")
     .action(run(dispatch));
 

@@ -284,7 +284,7 @@ export async function demo(context: Context): Promise<number> {
     "verify",
     `replay --until ${entries.find((e) => e.event === "KillSwitchEngaged")?.seq ?? 1}`,
   ]) {
-    out.line(`  opsledger ${command} --store ${dir}`);
+    out.line(`  npx opsledger ${command} --store ${dir}`);
   }
   await store.close();
   return chain.ok && decisions.ok ? 0 : 3;

@@ -196,12 +196,15 @@ export async function dispatch(context: Context): Promise<number> {
   return code;
 }
 
-// an empty batch deserves a reason: nothing was eligible, or everything is already done
-function nothingToDispatch(summary: { intentCount: number; autoEligibleIntentCount: number; executedCount: number }): string {
+// an empty batch deserves a reason
+function nothingToDispatch(summary: {
+  intentCount: number;
+  executedCount: number;
+  inFlightCount: number;
+  pendingManualOnlyCount: number;
+}): string {
   if (summary.intentCount === 0) return "nothing to dispatch: the last evaluation has no intents";
-  if (summary.autoEligibleIntentCount === 0)
-    return `nothing to dispatch: none of the ${plural(summary.intentCount, "intent")} is auto-eligible (see opsledger explain <loopId>)`;
-  return `nothing to dispatch: the auto-eligible intents are already executed or in flight (${summary.executedCount} executed)`;
+  return `nothing to dispatch: no pending intent is auto-eligible (${summary.executedCount} executed, ${summary.pendingManualOnlyCount} manual-only, ${summary.inFlightCount} in flight; see opsledger explain <loopId>)`;
 }
 
 type Action = "engageKillSwitch" | "releaseKillSwitch" | "pauseRollout" | "resumeRollout" | "resumeAutoPause";

@@ -184,7 +184,7 @@ export async function verify(context: Context): Promise<number> {
     context.out.printJson({ ok: breaks.length === 0, head: chain.head, count: chain.count, decisionsChecked: decisions.checked, breaks });
   else if (breaks.length === 0) {
     context.out.line(
-      `${context.out.paint.green("ok")}: ${chain.count} records, head seq ${chain.head?.seq ?? 0} ${chain.head?.hash ?? ""}, ${decisions.checked} decisions re-run`,
+      `${context.out.paint.green("ok")}: ${chain.count} records, head seq ${chain.head?.seq ?? 0} ${chain.head?.hash ?? ""}, ${plural(decisions.checked, "decision")} re-run`,
     );
   } else {
     context.out.line(`${context.out.paint.red(`${breaks.length} break${breaks.length === 1 ? "" : "s"}`)} in ${chain.count} records:`);
