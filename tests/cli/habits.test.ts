@@ -1,11 +1,11 @@
 // The CLI as people used to git, kubectl or aws type it (issue "A CLI and an API that fit people's
 // habits"): each reproduction of the issue, end to end through the built binary.
-import { spawn } from "node:child_process";
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fleetStateDocument, guardedRegistry } from "@opsledger/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runProcess } from "../run-node.ts";
 import { fixtures, opsledger } from "./run.ts";
 
 const bin = new URL("../../packages/cli/dist/bin.js", import.meta.url).pathname;
@@ -23,21 +23,13 @@ afterAll(async () => {
 });
 
 /** Runs the CLI on a real terminal (util-linux `script` gives it a pty), as a person at a shell sees it. */
-function onTerminal(args: string[], env: Record<string, string> = {}): Promise<{ code: number; screen: string }> {
+async function onTerminal(args: string[], env: Record<string, string> = {}): Promise<{ code: number; screen: string }> {
   const command = ["node", bin, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
-  return new Promise((resolve, reject) => {
-    const child = spawn("script", ["-qefc", command, "/dev/null"], {
-      cwd,
-      env: { PATH: process.env["PATH"] ?? "", HOME: cwd, USER: "operator", TERM: "xterm-256color", COLUMNS: "120", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let screen = "";
-    child.stdout.on("data", (chunk) => {
-      screen += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, screen }));
+  const { code, stdout } = await runProcess("script", ["-qefc", command, "/dev/null"], {
+    cwd,
+    env: { PATH: process.env["PATH"] ?? "", HOME: cwd, USER: "operator", TERM: "xterm-256color", COLUMNS: "120", ...env },
   });
+  return { code, screen: stdout };
 }
 
 const store = (name: string) => ["--store", join(cwd, name)];
@@ -138,15 +130,8 @@ describe("shell completion", () => {
     const probe = `source ${join(cwd, "completion.bash")}
 COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length - 1}
 _opsledger; printf '%s\\n' "\${COMPREPLY[@]}"`;
-    return new Promise((resolve, reject) => {
-      const child = spawn("bash", ["--norc", "-c", probe], { stdio: ["ignore", "pipe", "inherit"] });
-      let out = "";
-      child.stdout.on("data", (c) => {
-        out += c;
-      });
-      child.on("error", reject);
-      child.on("close", () => resolve(out.split("\n").filter(Boolean)));
-    });
+    const { stdout } = await runProcess("bash", ["--norc", "-c", probe]);
+    return stdout.split("\n").filter(Boolean);
   }
 
   it("completes commands, subcommands, options and fixed values in bash", async () => {
@@ -384,18 +369,13 @@ describe("input files", () => {
     await writeFile(join(cwd, "bom.json"), `\uFEFF${registry}`);
     expect((await opsledger(["registry", "apply", join(cwd, "bom.json"), ...dir], { cwd })).code).toBe(0);
     const state = JSON.stringify(fleetStateDocument([{ loopId: "loop-red", healthStatus: "critical" }]));
-    const piped = await new Promise<{ code: number; out: string }>((resolve, reject) => {
-      const child = spawn("node", [bin, "observe", "-", ...dir], { cwd, env: { PATH: process.env["PATH"] ?? "", HOME: cwd } });
-      let out = "";
-      child.stdout.on("data", (c) => {
-        out += c;
-      });
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code: code ?? -1, out }));
-      child.stdin.end(state);
+    const piped = await runProcess("node", [bin, "observe", "-", ...dir], {
+      cwd,
+      env: { PATH: process.env["PATH"] ?? "", HOME: cwd },
+      input: state,
     });
     expect(piped.code).toBe(0);
-    expect(piped.out).toContain("observed 1 loops at seq 3");
+    expect(piped.stdout).toContain("observed 1 loops at seq 3");
   });
 
   it("previews a registry with no store, creating nothing", async () => {

@@ -1,8 +1,8 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { runProcess } from "../run-node.ts";
 import { docSteps, mismatch } from "./doc-commands.ts";
 
 // Every command block of docs/ runs as written, from the repository root, and prints what the page
@@ -40,7 +40,7 @@ interface Shell {
 
 // one command in bash, its stdout and stderr in one stream as a terminal shows them; `cd` and
 // `export` carry over to the next command, as in the reader's shell
-function run(shell: Shell, command: string, stateDir: string): Promise<{ code: number; output: string }> {
+async function run(shell: Shell, command: string, stateDir: string): Promise<{ code: number; output: string }> {
   const script = `exec 2>&1
 cd "$DOC_CWD" || exit 99
 unset DOC_CWD
@@ -50,19 +50,11 @@ unset DOC_COMMAND
 pwd > "$DOC_STATE/cwd"
 env -0 > "$DOC_STATE/env"
 exit $status`;
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", ["-c", script], {
-      cwd: root,
-      env: { ...shell.env, DOC_CWD: shell.cwd, DOC_COMMAND: command.replaceAll("npx opsledger", `node ${bin}`), DOC_STATE: stateDir },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk) => {
-      output += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, output }));
+  const { code, stdout } = await runProcess("bash", ["-c", script], {
+    cwd: root,
+    env: { ...shell.env, DOC_CWD: shell.cwd, DOC_COMMAND: command.replaceAll("npx opsledger", `node ${bin}`), DOC_STATE: stateDir },
   });
+  return { code, output: stdout };
 }
 
 async function carryOver(shell: Shell, stateDir: string): Promise<void> {
@@ -103,23 +95,8 @@ describe("docs: every command block runs as written and prints what the page sho
 describe("docs: the command the docs use", () => {
   it("`npx opsledger` runs the repository's CLI from its root and from a folder inside it", { timeout: 60_000 }, async () => {
     const version = JSON.parse(await readFile(join(root, "packages/cli/package.json"), "utf8")).version;
-    const shell: Shell = { cwd: root, env: { PATH: process.env["PATH"] ?? "", HOME: tmpdir() } };
-    const stateDir = await mkdtemp(join(tmpdir(), "opsledger-docs-state-"));
-    temporary.push(stateDir);
-    const npx = (cwd: string) =>
-      new Promise<string>((resolve, reject) => {
-        const child = spawn("npx", ["--no-install", "opsledger", "--version"], {
-          cwd,
-          env: shell.env,
-          stdio: ["ignore", "pipe", "ignore"],
-        });
-        let out = "";
-        child.stdout.on("data", (c) => {
-          out += c;
-        });
-        child.on("error", reject);
-        child.on("close", () => resolve(out.trim()));
-      });
+    const env = { PATH: process.env["PATH"] ?? "", HOME: tmpdir() };
+    const npx = async (cwd: string) => (await runProcess("npx", ["--no-install", "opsledger", "--version"], { cwd, env })).stdout.trim();
     expect(await npx(root)).toBe(version);
     expect(await npx(join(root, "docs"))).toBe(version);
   });
