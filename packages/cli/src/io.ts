@@ -64,6 +64,10 @@ export function createOutput(io: Io, json: boolean, extras: () => Record<string,
   };
 }
 
+/** "1 batch", "2 batches", "1 candidate", "3 candidates": a count with its noun. */
+export const plural = (count: number, noun: string): string =>
+  `${count} ${noun}${count === 1 ? "" : /(s|sh|ch|x)$/.test(noun) ? "es" : "s"}`;
+
 const SILENT: Progress = { update: () => undefined, done: () => undefined };
 
 /**

@@ -16,10 +16,20 @@ interface Node {
  */
 export function completion(shell: "bash" | "zsh" | "fish", program: Command): string {
   const nodes = treeOf(program);
-  if (shell === "bash") return bash(nodes);
-  if (shell === "zsh") return zsh(nodes);
-  return fish(nodes);
+  if (shell === "fish") return fish(nodes);
+  // what bash and zsh both test a word against: the known command paths (as keys) and the options that take a value
+  const paths = { known: nodes.filter((n) => n.path !== "").map(key), valued: valuedOptions(nodes) };
+  return shell === "bash" ? bash(nodes, paths) : zsh(nodes, paths);
 }
+
+interface Paths {
+  readonly known: readonly string[];
+  readonly valued: readonly string[];
+}
+
+const valuedOptions = (nodes: readonly Node[]): string[] => [
+  ...new Set(nodes.flatMap((n) => n.options.filter((o) => o.takesValue).map((o) => o.flag))),
+];
 
 function treeOf(program: Command): Node[] {
   const globals = optionsOf(program);
@@ -50,9 +60,7 @@ const key = (node: Node) => node.path.replace(/ /g, "_");
 const words = (values: readonly string[]) => values.join(" ");
 const single = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 
-function bash(nodes: readonly Node[]): string {
-  const known = nodes.filter((n) => n.path !== "").map((n) => n.path);
-  const valued = [...new Set(nodes.flatMap((n) => n.options.filter((o) => o.takesValue).map((o) => o.flag)))];
+function bash(nodes: readonly Node[], { known, valued }: Paths): string {
   const cases = nodes
     .map(
       (n) =>
@@ -66,7 +74,7 @@ _opsledger() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     word=\${COMP_WORDS[i]}
     case "$word" in -*) continue ;; esac
-    case " ${known.map((k) => k.replace(/ /g, "_")).join(" ")} " in *" \${path:+\${path}_}$word "*) path=\${path:+\${path}_}$word ;; esac
+    case " ${known.join(" ")} " in *" \${path:+\${path}_}$word "*) path=\${path:+\${path}_}$word ;; esac
   done
   case "$path" in
 ${cases}
@@ -81,9 +89,7 @@ complete -o default -o bashdefault -F _opsledger opsledger
 `;
 }
 
-function zsh(nodes: readonly Node[]): string {
-  const known = nodes.filter((n) => n.path !== "").map((n) => n.path.replace(/ /g, "_"));
-  const valued = [...new Set(nodes.flatMap((n) => n.options.filter((o) => o.takesValue).map((o) => o.flag)))];
+function zsh(nodes: readonly Node[], { known, valued }: Paths): string {
   const describe = (name: string, summary: string) => single(`${name.replace(/:/g, "\\:")}:${summary}`);
   const cases = nodes
     .map(

@@ -3,6 +3,7 @@ import { type Context, readJsonFile, refused } from "../context.ts";
 import { controlCommandDispatcher } from "../control.ts";
 import { EXIT, RefusedError, UsageError } from "../exit-codes.ts";
 import { flag, has, list } from "../invocation.ts";
+import { plural } from "../io.ts";
 
 const need = (context: Context, index: number, what: string): string => {
   const value = context.invocation.positionals[index];
@@ -22,8 +23,6 @@ function governanceFlags(context: Context): Record<string, string> {
     }),
   );
 }
-
-const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`;
 
 export async function init(context: Context): Promise<number> {
   const ledger = await context.ledger();

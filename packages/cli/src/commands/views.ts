@@ -16,6 +16,7 @@ import {
 import type { Context } from "../context.ts";
 import { EXIT, RefusedError, UsageError } from "../exit-codes.ts";
 import { flag } from "../invocation.ts";
+import { plural } from "../io.ts";
 
 /** A few lines an operator reads first: fleet, autonomy, rollout, governance, outcomes. */
 export function printStatus(context: Context, status: FleetStatus): void {
@@ -65,8 +66,6 @@ export function printStatus(context: Context, status: FleetStatus): void {
       `evaluation: ${plural(status.policy.candidateCount ?? 0, "candidate")}, reason codes ${(status.policy.reasonCodes ?? []).join(", ")}`,
     );
 }
-
-const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : noun.endsWith("h") ? "es" : "s"}`;
 
 const nowFor = (context: Context, fallback: string | null): Date =>
   (flag(context.invocation, "at") ?? context.io.env["OPSLEDGER_NOW"])
@@ -187,7 +186,7 @@ export async function verify(context: Context): Promise<number> {
       `${context.out.paint.green("ok")}: ${chain.count} records, head seq ${chain.head?.seq ?? 0} ${chain.head?.hash ?? ""}, ${plural(decisions.checked, "decision")} re-run`,
     );
   } else {
-    context.out.line(`${context.out.paint.red(`${breaks.length} break${breaks.length === 1 ? "" : "s"}`)} in ${chain.count} records:`);
+    context.out.line(`${context.out.paint.red(plural(breaks.length, "break"))} in ${chain.count} records:`);
     for (const b of breaks) context.out.line(`  seq ${b.seq} ${b.kind}${b.location ? ` at ${b.location}` : ""}: ${b.detail}`);
   }
   return breaks.length === 0 ? 0 : EXIT.broken;
