@@ -30,6 +30,8 @@ export interface Context {
   storeExists(): Promise<boolean>;
   /** The fleet's ledger on the store, opened under a progress bar ("reading and folding the log"). */
   ledger(): Promise<Ledger>;
+  /** The fleet's head seq when the command first looked (0 without a ledger): progress totals and seq bounds. */
+  headSeq(): Promise<number>;
   /** Runs `work` on the store under a progress bar named `phase`, counting the fleet's records it reads. */
   reading<T>(phase: string, work: (store: EventStore) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -54,6 +56,8 @@ export function createContext(io: Io, invocation: Invocation, readOnly = false):
   const clock = clockFrom(flag(invocation, "at") ?? io.env["OPSLEDGER_NOW"]);
   let store: Promise<EventStore> | undefined;
   let ledger: Promise<Ledger> | undefined;
+  // the fleet's head seq as the command found it: read once (a reading command reads it when it opens the store)
+  let headAtStart: Promise<number> | undefined;
   // what the store repaired or found, said on stderr as it happens and added to --json output
   const repairs: unknown[] = [];
   const tailDamage: unknown[] = [];
@@ -92,7 +96,10 @@ export function createContext(io: Io, invocation: Invocation, readOnly = false):
           throw new StoreUnavailableError("fs", "open", undefined, { cause: new Error(`no store at ${location.dir}`) });
         }
         const opened = await openStore(location, io.env, findings);
-        if (readOnly && (await opened.head(fleetId)) === undefined) {
+        if (!readOnly) return opened;
+        const head = await opened.head(fleetId);
+        headAtStart = Promise.resolve(head?.seq ?? 0);
+        if (head === undefined) {
           // a mistyped --fleet is one clear error too, not an empty fleet
           const fleets: string[] = [];
           for await (const stream of opened.listStreams()) fleets.push(stream);
@@ -110,10 +117,14 @@ export function createContext(io: Io, invocation: Invocation, readOnly = false):
       ledger ??= context.reading("reading and folding the log", (s) => openLedger({ store: s, fleetId, clock }));
       return ledger;
     },
+    headSeq: async () => {
+      const opened = await context.store(); // a reading command's store has read it on opening
+      headAtStart ??= opened.head(fleetId).then((head) => head?.seq ?? 0);
+      return headAtStart;
+    },
     reading: async (phase, work) => {
       const base = await context.store();
-      const total = (await base.head(fleetId))?.seq ?? 0;
-      const bar = out.progress(phase, total);
+      const bar = out.progress(phase, await context.headSeq());
       let live = true;
       try {
         return await work(countingReads(base, fleetId, (seq) => live && bar.update(seq)));

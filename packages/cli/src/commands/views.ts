@@ -78,7 +78,7 @@ const nowFor = (context: Context, fallback: string | null): Date =>
 async function seqWithin(context: Context, value: string, flagName: string): Promise<number> {
   const seq = Number(value);
   if (!Number.isSafeInteger(seq) || seq < 1) throw new UsageError(`${flagName} must be a seq (an integer from 1), got ${value}`);
-  const head = (await (await context.store()).head(context.fleetId))?.seq ?? 0;
+  const head = await context.headSeq();
   if (seq > head) throw new RefusedError(`${flagName} ${seq} is past the end of the log (head seq ${head})`);
   return seq;
 }
@@ -171,8 +171,7 @@ export async function audit(context: Context): Promise<number> {
 
 export async function verify(context: Context): Promise<number> {
   const store = await context.store();
-  const total = (await store.head(context.fleetId))?.seq ?? 0;
-  const progress = context.out.progress("verifying the chain", total);
+  const progress = context.out.progress("verifying the chain", await context.headSeq());
   const chain = await verifyLog(store, context.fleetId, { onProgress: (n) => progress.update(n), progressEvery: 1 });
   progress.done();
   const decisions = chain.ok
