@@ -159,8 +159,9 @@ async function breakStale(ops: FileOps, path: string, stale: LockOwner | "unread
       (stale === "unreadable"
         ? now === "unreadable" && (await olderThan(ops, path, UNFILLED_STALE_MS))
         : now !== "unreadable" && now.token === stale.token && now.pid === stale.pid && now.acquiredAt === stale.acquiredAt);
-    // whatever it wrote without a sync is recovered by the next writer's tail check
-    if (same) await ops.unlink(path);
+    // whatever it wrote without a sync is recovered by the next writer's tail check; a stale lock
+    // already gone (a breaker that took our break lock for stale removed it first) is what we wanted
+    if (same) await ops.unlink(path).catch((error) => (code(error) === "ENOENT" ? undefined : Promise.reject(error)));
   } finally {
     await ops.unlink(breakPath).catch(() => undefined);
   }
