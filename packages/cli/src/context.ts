@@ -161,19 +161,24 @@ function countingReads(store: EventStore, fleetId: string, onRecord: (seq: numbe
 }
 
 /**
- * Reads a JSON file named on the command line (`-`: standard input); refuses with one clear line
- * when it cannot. A UTF-8 byte-order mark, which some editors write, is not part of the JSON.
+ * Reads a text file named on the command line (`-`: standard input); refuses with one clear line
+ * when it cannot. A UTF-8 byte-order mark, which some editors write, is not part of the text.
  */
-export async function readJsonFile(io: Io, path: string, what: string): Promise<unknown> {
-  let text: string;
+export async function readTextFile(io: Io, path: string, what: string): Promise<string> {
   try {
-    text = path === "-" ? await readAll(io) : await readFile(resolve(io.cwd, path), "utf8");
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    const text = path === "-" ? await readAll(io) : await readFile(resolve(io.cwd, path), "utf8");
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
     throw new RefusedError(
-      `cannot read the ${what} ${path}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`,
+      `cannot read the ${what} ${path}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (error as Error).message}`,
     );
   }
+}
+
+/** Reads a JSON file named on the command line, as `readTextFile`. */
+export async function readJsonFile(io: Io, path: string, what: string): Promise<unknown> {
+  const text = await readTextFile(io, path, what);
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -191,7 +196,7 @@ async function readAll(io: Io): Promise<string> {
 /** A refusal listing every issue with its path. */
 export const refused = (summary: string, issues: readonly Issue[]): RefusedError => new RefusedError(summary, issues);
 
-const describeLocation = (location: StoreLocation): string =>
+export const describeLocation = (location: StoreLocation): string =>
   location.kind === "fs" ? location.dir : `s3://${location.bucket}/${location.prefix}`;
 
 const exists = (path: string): Promise<boolean> =>

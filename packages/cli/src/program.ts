@@ -4,6 +4,7 @@ import { Argument, Command, Option, type OutputConfiguration } from "commander";
 import { completion } from "./commands/completion.ts";
 import { demo } from "./commands/demo.ts";
 import { ack, dispatch, evaluate, init, observe, operatorCommand, registryApply, registryPreview } from "./commands/fleet.ts";
+import { checkpoint, keysGenerate, prove, verifyBundleCommand } from "./commands/proof.ts";
 import { audit, drill, explain, replay, status, verify } from "./commands/views.ts";
 import { type Context, createContext } from "./context.ts";
 import { invocationOf } from "./invocation.ts";
@@ -133,7 +134,34 @@ export function buildProgram(io: Io, done: (code: number) => void, output: Outpu
     .argument("<subject>", "a loopId, candidateId or intentId")
     .action(run(explain, true));
   sub(program, "audit", "governance timeline: who, when, what, why, review by").action(run(audit, true));
-  sub(program, "verify", "verify the chain and re-run every recorded decision").action(run(verify, true));
+  const repeatable = (value: string, previous: string[] = []): string[] => [...previous, value];
+  sub(program, "verify", "verify the chain and re-run every recorded decision, against trusted anchors")
+    .option("--checkpoint <file|dir>", "a signed checkpoint the log must extend, or a directory of them (repeatable)", repeatable)
+    .option("--key <vkey|file>", "a verifier key trusted to sign checkpoints, or a file of them (repeatable)", repeatable)
+    .option("--expect-head <seq:hash>", "a head kept elsewhere the log must extend")
+    .option("--no-remember", "neither check against nor update the checkpoint this verifier remembers")
+    .action(run(verify, true));
+  const keys = group("keys", "signing keys for checkpoints");
+  sub(keys, "generate", "an Ed25519 signing key and its C2SP verifier key")
+    .requiredOption("--out <file>", "where the signing key goes (never overwritten, owner-only)")
+    .option("--name <name>", "the key name, which checkpoints' origin matches (default: opsledger/<fleet>)")
+    .action(run(keysGenerate));
+  sub(program, "checkpoint", "sign a checkpoint of the log (C2SP tlog-checkpoint in a signed note)")
+    .option("--key <file>", "the signing key file (default: $OPSLEDGER_SIGNING_KEY, the key itself)")
+    .option("--out <file|dir>", "write it to a file, or into a directory kept apart from the store (default: stdout)")
+    .action(run(checkpoint, true));
+  sub(program, "prove", "an offline proof bundle: a record, its inclusion proof and a signed checkpoint")
+    .argument("<seq>", "the record to prove")
+    .requiredOption("--out <file>", "where the bundle goes")
+    .option("--checkpoint <file>", "prove against this signed checkpoint (default: sign one of the log now)")
+    .option("--key <vkey|file>", "a verifier key of --checkpoint (repeatable)", repeatable)
+    .option("--signing-key <file>", "sign the checkpoint with this key (default: $OPSLEDGER_SIGNING_KEY)")
+    .option("--older <file>", "an older signed checkpoint: the bundle also proves the log extends it")
+    .action(run(prove, true));
+  sub(program, "verify-bundle", "check a proof bundle with no store")
+    .argument("<bundle>", "the bundle file")
+    .requiredOption("--key <vkey|file>", "a trusted verifier key (repeatable)", repeatable)
+    .action(run(verifyBundleCommand, true));
   sub(program, "replay", "the fleet status as it was")
     .requiredOption("--until <seq|time>", "a seq, or an ISO-8601 time")
     .action(run(replay, true));

@@ -13,8 +13,10 @@ export {
   sealedLineHead,
 } from "./chain/seal.ts";
 export {
+  type AnchorResult,
   type BreakKind,
   type ChainBreak,
+  type CheckpointMemory,
   type TailDamageFinding,
   type VerificationReport,
   type VerifyOptions,
@@ -146,6 +148,49 @@ export { candidateView, type EvaluationDocument, evaluationDocument } from "./pr
 export { type CandidateExplanation, type ExplainCheck, type Explanation, explain, renderExplanation } from "./projections/explain.ts";
 export { type FleetStatus, fleetStatus } from "./projections/status.ts";
 export { auditTimeline, type TimelineEntry, timelineEntry } from "./projections/timeline.ts";
+export {
+  type BundleVerification,
+  createCheckpoint,
+  type ProofBundle,
+  proveRecord,
+  UnprovableLogError,
+  verifyBundle,
+} from "./proof/bundle.ts";
+export {
+  type Checkpoint,
+  checkpointText,
+  ledgerOrigin,
+  openCheckpoint,
+  parseCheckpointText,
+  readCheckpointNote,
+  signCheckpoint,
+  type VerifiedCheckpoint,
+} from "./proof/checkpoint.ts";
+export {
+  consistencyProof,
+  type Digest,
+  EMPTY_ROOT,
+  hashChildren,
+  hashLeaf,
+  inclusionProof,
+  MerkleFrontier,
+  recordLeaf,
+  verifyConsistency,
+  verifyInclusion,
+} from "./proof/merkle.ts";
+export {
+  InvalidKeyError,
+  isKeyName,
+  type NoteSigner,
+  type NoteVerifier,
+  noteSigner,
+  type OpenedNote,
+  openNote,
+  parseSignerKey,
+  parseVerifierKey,
+  signingKeyFromSeed,
+  signNote,
+} from "./proof/note.ts";
 export { checkAppendRequest } from "./store/append-request.ts";
 export type { AppendRequest, EventStore, ReadOptions, StoredRecord, StreamHead } from "./store/event-store.ts";
 export { createMemoryEventStore } from "./store/memory-store.ts";

@@ -486,23 +486,12 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
       } catch (error) {
         return fail("read", streamId, error);
       }
-      let expected = segments[0]?.firstSeq ?? 1;
-      if (expected !== 1) throw new StoreIntegrityError(streamId, 1, segments[0]?.name, `the first segment starts at seq ${expected}`);
+      // Every line is yielded as it is, whatever the segment names say: a missing, overlapping or
+      // renamed segment shows in the records' own seqs, and verification names the exact record
+      // (a segment's name is where it was written to start, not proof of what it holds).
       for (const [index, segment] of segments.entries()) {
-        if (segment.firstSeq !== expected) {
-          throw new StoreIntegrityError(
-            streamId,
-            expected,
-            segment.name,
-            `segment starts at seq ${segment.firstSeq}, expected seq ${expected} (a segment is missing or overlaps)`,
-          );
-        }
         const next = segments[index + 1];
-        if (next && next.firstSeq <= fromSeq) {
-          // skipped without reading: its successor's name says how many records it holds
-          expected = next.firstSeq;
-          continue;
-        }
+        if (next && next.firstSeq <= fromSeq) continue; // ends before fromSeq: its successor's name says so
         const isLast = index === segments.length - 1;
         let seq = segment.firstSeq;
         let trailing: { offset: number; bytes: Buffer } | undefined;
@@ -529,15 +518,10 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
         } else if (end && isLast) {
           // a write in progress, or bytes left by a crash: not a record; named, and repaired by the next write
           damaged({ kind: "torn_tail", streamId, segment: segment.name, offset: end.offset, bytes: end.bytes.length });
-        } else if (end) {
-          throw new StoreIntegrityError(
-            streamId,
-            seq,
-            `${streamId}/${segment.name}:${end.offset}`,
-            "a segment before the last ends with an incomplete line",
-          );
+        } else if (end && seq >= fromSeq) {
+          // a segment before the last cut short: damage, never repaired; yielded for verification to name
+          yield new FsRecord(seq, end.bytes.toString("utf8"), streamId, segment.name, end.offset);
         }
-        expected = seq;
       }
     },
 

@@ -17,6 +17,7 @@ import type { Context } from "../context.ts";
 import { EXIT, RefusedError, UsageError } from "../exit-codes.ts";
 import { flag } from "../invocation.ts";
 import { plural } from "../io.ts";
+import { anchorOptions } from "./proof.ts";
 
 /** A few lines an operator reads first: fleet, autonomy, rollout, governance, outcomes. */
 export function printStatus(context: Context, status: FleetStatus): void {
@@ -170,23 +171,36 @@ export async function audit(context: Context): Promise<number> {
 }
 
 export async function verify(context: Context): Promise<number> {
+  const { options: anchors, memory } = await anchorOptions(context);
   const store = await context.store();
   const progress = context.out.progress("verifying the chain", await context.headSeq());
-  const chain = await verifyLog(store, context.fleetId, { onProgress: (n) => progress.update(n), progressEvery: 1 });
+  const chain = await verifyLog(store, context.fleetId, { ...anchors, onProgress: (n) => progress.update(n), progressEvery: 1 });
   progress.done();
   const decisions = chain.ok
     ? await context.reading("re-running decisions", (reading) => verifyDecisions(reading, context.fleetId))
     : { ok: true, checked: 0, breaks: [] };
   const breaks = [...chain.breaks, ...decisions.breaks];
+  const rememberedFailed = chain.anchors?.some((a) => a.kind === "remembered" && !a.consistent) === true;
   if (context.out.json)
-    context.out.printJson({ ok: breaks.length === 0, head: chain.head, count: chain.count, decisionsChecked: decisions.checked, breaks });
+    context.out.printJson({
+      ok: breaks.length === 0,
+      head: chain.head,
+      count: chain.count,
+      decisionsChecked: decisions.checked,
+      breaks,
+      ...(chain.anchors ? { anchors: chain.anchors } : {}),
+      ...(rememberedFailed ? { remembered: memory } : {}),
+    });
   else if (breaks.length === 0) {
+    const anchored = (chain.anchors ?? []).map((a) => `${a.kind.replace("_", " ")} ${a.size}`);
     context.out.line(
-      `${context.out.paint.green("ok")}: ${chain.count} records, head seq ${chain.head?.seq ?? 0} ${chain.head?.hash ?? ""}, ${plural(decisions.checked, "decision")} re-run`,
+      `${context.out.paint.green("ok")}: ${chain.count} records, head seq ${chain.head?.seq ?? 0} ${chain.head?.hash ?? ""}, ${plural(decisions.checked, "decision")} re-run${anchored.length > 0 ? `; consistent with ${anchored.join(", ")}` : ""}`,
     );
   } else {
     context.out.line(`${context.out.paint.red(plural(breaks.length, "break"))} in ${chain.count} records:`);
     for (const b of breaks) context.out.line(`  seq ${b.seq} ${b.kind}${b.location ? ` at ${b.location}` : ""}: ${b.detail}`);
+    if (rememberedFailed)
+      context.out.error(`this verifier remembered that checkpoint in ${memory}; if the log was replaced on purpose, remove that file`);
   }
   return breaks.length === 0 ? 0 : EXIT.broken;
 }

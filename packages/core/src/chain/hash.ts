@@ -30,3 +30,30 @@ const word = (bytes: string, at: number): number =>
 
 /** `prevHash` of the first record of every ledger. */
 export const GENESIS_HASH: string = "0".repeat(64);
+
+/** SHA-256 of bytes, as bytes (the Merkle tree and signed notes work on binary digests). */
+export function sha256Bytes(bytes: Uint8Array): Uint8Array {
+  const digest = hash("sha256", bytes, "buffer");
+  // a plain Uint8Array view, so digests compare equal whatever made them
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.length);
+}
+
+/** The bytes of several arrays one after another. */
+export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** Bytes of a lowercase hex string (a record hash); undefined for anything else. */
+export function hexBytes(hex: string): Uint8Array | undefined {
+  if (!/^(?:[0-9a-f]{2})*$/.test(hex)) return undefined;
+  const bytes = Buffer.from(hex, "hex");
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+}

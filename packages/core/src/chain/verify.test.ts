@@ -146,7 +146,13 @@ describe("verifyLog", () => {
     // without an anchor a cleanly cut log is a shorter valid log
     expect((await verifyLog(linesStore(truncated, undefined), LEDGER)).ok).toBe(true);
     const report = await verifyLog(linesStore(truncated, undefined), LEDGER, { expectHead: head });
-    expect(report.breaks).toEqual([{ seq: 10, kind: "gap", detail: "log ends at seq 9, but its head is seq 10" }]);
+    expect(report.breaks).toEqual([
+      {
+        seq: 10,
+        kind: "truncated_below_checkpoint",
+        detail: `the log ends at seq 9, but the expected head (seq 10, ${head.hash.slice(0, 12)}…) vouches for 10 records`,
+      },
+    ]);
   });
 
   it("refuses records of another ledger", async () => {

@@ -1,9 +1,23 @@
+import { isOpsledgerError } from "../errors.ts";
+import { type Checkpoint, ledgerOrigin, openCheckpoint, readCheckpointNote } from "../proof/checkpoint.ts";
+import { equalBytes, MerkleFrontier, recordLeaf } from "../proof/merkle.ts";
+import { type NoteVerifier, parseVerifierKey, toBase64 } from "../proof/note.ts";
 import type { EventStore, StreamHead } from "../store/event-store.ts";
 import { GENESIS_HASH, sha256Hex } from "./hash.ts";
 import { type Envelope, type OpenedLine, openSealedLine } from "./seal.ts";
 
 /** What kind of damage a break is; `decision_mismatch` is reported by decision replay. */
-export type BreakKind = "hash_mismatch" | "broken_link" | "gap" | "out_of_order" | "malformed" | "time_regression" | "decision_mismatch";
+export type BreakKind =
+  | "hash_mismatch"
+  | "broken_link"
+  | "gap"
+  | "out_of_order"
+  | "malformed"
+  | "time_regression"
+  | "decision_mismatch"
+  | "truncated_below_checkpoint"
+  | "inconsistent_with_checkpoint"
+  | "bad_checkpoint_signature";
 
 /**
  * One finding. `seq` is the first record that is not what the log committed to:
@@ -12,7 +26,14 @@ export type BreakKind = "hash_mismatch" | "broken_link" | "gap" | "out_of_order"
  * - `broken_link`: the record is not the one its successor's `prevHash` (or the store's head) committed to;
  * - `gap`: records from `seq` on are missing;
  * - `out_of_order`: at position `seq` a record with another seq was found (duplicated or moved);
- * - `time_regression`: the record's `at` is earlier than its predecessor's (time in a ledger never goes back).
+ * - `time_regression`: the record's `at` is earlier than its predecessor's (time in a ledger never goes back);
+ * - `truncated_below_checkpoint`: the log ends before the size a trusted checkpoint or head vouches
+ *   for; `seq` is the first record missing;
+ * - `inconsistent_with_checkpoint`: the log's first N records are not the ones a trusted checkpoint
+ *   (or head) of size N vouches for; `seq` is the first record no matching anchor vouches for (the
+ *   rewrite began there or later: more checkpoints narrow it);
+ * - `bad_checkpoint_signature`: a checkpoint passed in does not verify with the trusted keys (or
+ *   names another log); `seq` is the tree size it claims, or 0. It is not used as an anchor.
  */
 export interface ChainBreak {
   readonly seq: number;
@@ -35,6 +56,15 @@ export interface TailDamageFinding {
   readonly bytes: number;
 }
 
+/** A trusted tree head the log was checked against. */
+export interface AnchorResult {
+  /** Where it came from: a checkpoint passed in, `expectHead`, or the verifier's memory. */
+  readonly kind: "checkpoint" | "expected_head" | "remembered";
+  readonly size: number;
+  /** True when the log holds exactly what the anchor vouches for, up to its size. */
+  readonly consistent: boolean;
+}
+
 /** The result of verifying a log: every break found, never only the first unless asked. */
 export interface VerificationReport {
   readonly ok: boolean;
@@ -45,6 +75,20 @@ export interface VerificationReport {
   /** Lines read. */
   readonly count: number;
   readonly breaks: readonly ChainBreak[];
+  /** The trusted heads checked, smallest first (present when any was given or remembered). */
+  readonly anchors?: readonly AnchorResult[];
+  /** The Merkle tree of the log (size and base64 RFC 9162 root), when asked for or anchors were checked, and the chain held. */
+  readonly tree?: { readonly size: number; readonly rootHash: string };
+}
+
+/**
+ * Where a verifier keeps the largest checkpoint it has verified for one ledger (trust on first
+ * use, as a transparency-log client keeps its last tree head): a later verification must find
+ * the log a consistent extension of it, so a rollback between two runs is caught with no file passed.
+ */
+export interface CheckpointMemory {
+  recall(): Promise<string | undefined>;
+  remember(note: string): Promise<void>;
 }
 
 /** Options of `verifyLog`. */
@@ -62,6 +106,27 @@ export interface VerifyOptions {
   /** Called every `progressEvery` lines with the count so far (progress bars). */
   readonly onProgress?: (count: number) => void;
   readonly progressEvery?: number;
+  /** Signed checkpoints (C2SP signed notes) the log must be a consistent extension of. */
+  readonly checkpoints?: readonly string[];
+  /** Verifier keys (`<name>+<id>+<key>`) trusted to sign checkpoints. */
+  readonly verifierKeys?: readonly (string | NoteVerifier)[];
+  /** The origin line checkpoints must carry; defaults to `opsledger/<streamId>`. */
+  readonly origin?: string;
+  /** The verifier's memory of the largest checkpoint it verified (see `CheckpointMemory`). */
+  readonly memory?: CheckpointMemory;
+  /** Compute the log's Merkle root (`report.tree`) even with no anchor, as signing a checkpoint needs. */
+  readonly tree?: boolean;
+}
+
+interface Anchor {
+  readonly kind: AnchorResult["kind"];
+  readonly size: number;
+  /** A checkpoint vouches for the root, a bare head for the record hash at its size. */
+  readonly rootHash?: Uint8Array;
+  readonly hash?: string;
+  readonly note?: string;
+  readonly label: string;
+  consistent?: boolean;
 }
 
 interface Opened {
@@ -92,16 +157,52 @@ async function* openLines(store: EventStore, streamId: string): AsyncGenerator<O
  * if (!report.ok) for (const b of report.breaks) console.error(b.seq, b.kind, b.detail);
  */
 export async function verifyLog(store: EventStore, streamId: string, options: VerifyOptions = {}): Promise<VerificationReport> {
-  const anchor = options.expectHead ?? (await store.head(streamId));
   const breaks: ChainBreak[] = [];
+  let chainHeld = true; // no break of the chain itself so far (checkpoint findings are not)
   const report = (seq: number, kind: BreakKind, detail: string, location?: string): boolean => {
     breaks.push(location === undefined ? { seq, kind, detail } : { seq, kind, detail, location });
+    if (!ANCHOR_KINDS.has(kind)) chainHeld = false;
     return options.failFast === true;
+  };
+  // the store's own head: a store that cannot even say what its last record is has damage the read will name
+  const anchor = await store.head(streamId).catch((error: unknown) => {
+    if (isOpsledgerError(error, "STORE_INTEGRITY")) return undefined;
+    throw error;
+  });
+  const anchors = await trustedAnchors(streamId, options, report);
+  const computeTree = anchors.length > 0 || options.tree === true;
+  let tree = MerkleFrontier.EMPTY;
+  let nextAnchor = 0; // index into `anchors` (ascending size) of the next one to reach
+  let vouchedUpTo = 0; // the largest anchor size the log matched
+  let anchorFailed = false; // after one inconsistency, larger anchors would only repeat it
+  // An inconsistency at size s is reported once record s + 1 has linked to record s (or the log
+  // ended there): when record s itself is the damage, its chain break names it, at the exact seq.
+  let deferred: { readonly seq: number; readonly detail: string } | undefined;
+  const checkAnchors = (seq: number, hash: string): void => {
+    while (!anchorFailed && nextAnchor < anchors.length && (anchors[nextAnchor] as Anchor).size === seq) {
+      const a = anchors[nextAnchor++] as Anchor;
+      a.consistent = a.rootHash ? equalBytes(tree.root(), a.rootHash) : a.hash === hash;
+      if (a.consistent) vouchedUpTo = seq;
+      else {
+        anchorFailed = true;
+        const range = vouchedUpTo + 1 === seq ? `seq ${seq}` : `seq ${vouchedUpTo + 1}..${seq}`;
+        deferred = {
+          seq: vouchedUpTo + 1,
+          detail: `the log's first ${seq} records are not the ones ${a.label} vouches for: a record in ${range} was rewritten`,
+        };
+      }
+    }
+  };
+  const reportDeferred = (): boolean => {
+    const found = deferred;
+    deferred = undefined;
+    return found !== undefined && chainHeld && report(found.seq, "inconsistent_with_checkpoint", found.detail);
   };
   const progressEvery = options.progressEvery ?? 10_000;
 
   let expected = 1; // the seq the next record must have
   let linkHash: string | undefined = GENESIS_HASH; // what the next record's prevHash must be (unknown after damage)
+  let altLinkHash: string | undefined; // after a hash_mismatch, the other hash the successor may rightly name
   let head: StreamHead | null = null;
   let count = 0;
   let pending: Opened | undefined; // the earlier half of a swapped pair, handled after its partner
@@ -132,10 +233,12 @@ export async function verifyLog(store: EventStore, streamId: string, options: Ve
         `stored hash ${claimedHash.slice(0, 12)}…, bytes hash to ${actualHash.slice(0, 12)}…`,
         location,
       );
-      // the successor committed to the stored hash if only the bytes were touched
+      // the successor committed to the stored hash if only the bytes were touched, to the bytes'
+      // hash if only the stored hash was: either is the one damage already reported
       if (expected === anchor?.seq) hashAtAnchor = claimedHash;
       expected++;
       linkHash = claimedHash;
+      altLinkHash = actualHash;
       return stop;
     }
     if (envelope.seq < expected) {
@@ -149,7 +252,7 @@ export async function verifyLog(store: EventStore, streamId: string, options: Ve
         `seq ${expected}${envelope.seq - 1 > expected ? `..${envelope.seq - 1}` : ""} missing, found seq ${envelope.seq}`,
         location,
       );
-    } else if (linkHash !== undefined && envelope.prevHash !== linkHash) {
+    } else if (linkHash !== undefined && envelope.prevHash !== linkHash && envelope.prevHash !== altLinkHash) {
       const predecessor = expected - 1;
       stop =
         predecessor === 0
@@ -176,9 +279,18 @@ export async function verifyLog(store: EventStore, streamId: string, options: Ve
     if (lastAt === undefined || at > lastAt) lastAt = at;
     expected = envelope.seq + 1;
     linkHash = claimedHash;
+    altLinkHash = undefined;
     head = { seq: envelope.seq, hash: claimedHash };
     if (envelope.seq === anchor?.seq) hashAtAnchor = claimedHash;
-    if (breaks.length === 0) options.onRecord?.(envelope, claimedHash);
+    if (chainHeld) {
+      options.onRecord?.(envelope, claimedHash);
+      // the tree and the anchors speak for the log only as far as its chain holds
+      if (computeTree) {
+        if (!stop) stop = reportDeferred();
+        tree = tree.append(recordLeaf(claimedHash));
+        checkAnchors(envelope.seq, claimedHash);
+      }
+    }
     return stop;
   };
 
@@ -202,8 +314,12 @@ export async function verifyLog(store: EventStore, streamId: string, options: Ve
     if (accept(current)) break;
   }
 
+  if (!(options.failFast === true && breaks.length > 0)) reportDeferred();
   const stopped = options.failFast === true && breaks.length > 0;
-  if (!stopped && anchor) {
+  // the store's head is checked against a chain that held: after a break, positions and seqs part
+  // ways and a head the store derives from positions (an object's first seq plus its line count)
+  // would only report the same damage again, at the wrong seq
+  if (!stopped && anchor && chainHeld) {
     const last = head as StreamHead | null;
     const reached = Math.max(expected - 1, last?.seq ?? 0);
     if (reached < anchor.seq) {
@@ -216,8 +332,81 @@ export async function verifyLog(store: EventStore, streamId: string, options: Ve
       );
     }
   }
+  const missing = anchors[nextAnchor];
+  if (!(options.failFast === true && breaks.length > 0) && chainHeld && !anchorFailed && missing) {
+    // the largest anchor beyond the end says the most; every one is inconsistent
+    for (const a of anchors.slice(nextAnchor)) a.consistent = false;
+    const largest = anchors[anchors.length - 1] as Anchor;
+    report(
+      tree.size + 1,
+      "truncated_below_checkpoint",
+      `the log ends at seq ${tree.size}, but ${largest.label} vouches for ${largest.size} records`,
+    );
+  }
   breaks.sort((a, b) => a.seq - b.seq);
+  if (breaks.length === 0 && options.memory) {
+    const largest = anchors.filter((a) => a.note !== undefined && a.kind === "checkpoint").at(-1);
+    const remembered = anchors.find((a) => a.kind === "remembered");
+    if (largest?.note && largest.size > (remembered?.size ?? -1)) await options.memory.remember(largest.note);
+  }
   const found = (store as { readonly tailDamage?: readonly TailDamageFinding[] }).tailDamage?.filter((d) => d.streamId === streamId) ?? [];
   const tailDamage = [...new Map(found.map((d) => [`${d.segment}:${d.offset}:${d.bytes}`, d])).values()];
-  return { ok: breaks.length === 0, head, count, breaks, ...(tailDamage.length > 0 ? { tailDamage } : {}) };
+  return {
+    ok: breaks.length === 0,
+    head,
+    count,
+    breaks,
+    ...(tailDamage.length > 0 ? { tailDamage } : {}),
+    ...(anchors.length > 0 ? { anchors: anchors.map((a) => ({ kind: a.kind, size: a.size, consistent: a.consistent === true })) } : {}),
+    ...(computeTree && chainHeld ? { tree: { size: tree.size, rootHash: toBase64(tree.root()) } } : {}),
+  };
 }
+
+// the checkpoints that verify, the expected head and the remembered checkpoint, by ascending size
+async function trustedAnchors(
+  streamId: string,
+  options: VerifyOptions,
+  report: (seq: number, kind: BreakKind, detail: string) => boolean,
+): Promise<Anchor[]> {
+  const anchors: Anchor[] = [];
+  const origin = options.origin ?? ledgerOrigin(streamId);
+  const verifiers = (options.verifierKeys ?? []).map((key) => (typeof key === "string" ? parseVerifierKey(key) : key));
+  for (const note of options.checkpoints ?? []) {
+    const opened = openCheckpoint(note, verifiers, origin);
+    if (!opened.ok) {
+      report(readCheckpointNote(note)?.size ?? 0, "bad_checkpoint_signature", `a checkpoint does not verify: ${opened.reason}`);
+      continue;
+    }
+    const { size, rootHash } = opened.checkpoint;
+    anchors.push({
+      kind: "checkpoint",
+      size,
+      rootHash,
+      note,
+      label: `the checkpoint of size ${size} signed by ${opened.checkpoint.signedBy.join(", ")}`,
+    });
+  }
+  if (options.expectHead) {
+    const { seq, hash } = options.expectHead;
+    anchors.push({ kind: "expected_head", size: seq, hash, label: `the expected head (seq ${seq}, ${hash.slice(0, 12)}…)` });
+  }
+  const recalled = await options.memory?.recall();
+  const remembered: Checkpoint | undefined = recalled === undefined ? undefined : readCheckpointNote(recalled);
+  if (recalled !== undefined && remembered?.origin === origin) {
+    anchors.push({
+      kind: "remembered",
+      size: remembered.size,
+      rootHash: remembered.rootHash,
+      note: recalled,
+      label: `the checkpoint of size ${remembered.size} this verifier verified before`,
+    });
+  }
+  // an anchor of size 0 vouches for nothing
+  return anchors.filter((a) => a.size > 0).sort((a, b) => a.size - b.size);
+}
+
+const ANCHOR_KINDS: ReadonlySet<BreakKind> = new Set([
+  "truncated_below_checkpoint",
+  "inconsistent_with_checkpoint",
+  "bad_checkpoint_signature",
+]);
