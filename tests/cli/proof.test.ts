@@ -162,6 +162,25 @@ describe("anchoring a log outside its store (fs)", () => {
   }, 120_000);
 });
 
+describe("automatic checkpoints", () => {
+  it("writing commands sign one into $OPSLEDGER_CHECKPOINT_DIR at every multiple of $OPSLEDGER_CHECKPOINT_EVERY", async () => {
+    const dir = join(cwd, `auto-${randomUUID()}`);
+    const { keyFile, vkey } = await generateKey(`auto-${randomUUID()}`);
+    const checkpoints = join(cwd, `auto-checkpoints-${randomUUID()}`);
+    const env = { OPSLEDGER_CHECKPOINT_DIR: checkpoints, OPSLEDGER_SIGNING_KEY: await readFile(keyFile, "utf8"), OPSLEDGER_CHECKPOINT_EVERY: "3" };
+    await populate(["--store", dir], env);
+    expect(await readdir(checkpoints)).toEqual(["default-00000000000000000003.checkpoint", "default-00000000000000000006.checkpoint"]);
+    const verified = await opsledger(["verify", "--checkpoint", checkpoints, "--key", vkey, "--json", "--store", dir], { cwd });
+    expect(verified.json.anchors).toEqual([
+      { kind: "checkpoint", size: 3, consistent: true },
+      { kind: "checkpoint", size: 6, consistent: true },
+    ]);
+    const unsigned = await opsledger(["init", "--store", dir], { cwd, env: { OPSLEDGER_CHECKPOINT_DIR: checkpoints } });
+    expect(unsigned.code).toBe(2);
+    expect(unsigned.stderr).toContain("need $OPSLEDGER_SIGNING_KEY too");
+  }, 120_000);
+});
+
 describe("anchoring a log outside its store (s3://, s3rver)", () => {
   let s3: S3rverHarness;
   beforeAll(async () => {

@@ -237,6 +237,26 @@ async function campaign(subject: Subject, trials: number, seed: number): Promise
   return tally;
 }
 
+/** Runs the campaign in `lanes` copies of the store at once (their I/O overlaps), and adds up the tallies. */
+async function lanes(count: number, make: (lane: number) => Promise<Subject>, trials: number, seed: number): Promise<Tally> {
+  const subjects = await Promise.all(Array.from({ length: count }, (_, lane) => make(lane)));
+  const tallies = await Promise.all(subjects.map((subject, lane) => campaign(subject, Math.ceil(trials / count), seed + lane)));
+  const sum = (key: "trials" | "detected" | "anchoredRequired" | "anchoredDetected") => tallies.reduce((n, t) => n + t[key], 0);
+  const merge = (key: "undetectedByKind" | "byKind") => {
+    const merged = new Map<string, number>();
+    for (const t of tallies) for (const [kind, n] of t[key]) merged.set(kind, (merged.get(kind) ?? 0) + n);
+    return merged;
+  };
+  return {
+    trials: sum("trials"),
+    detected: sum("detected"),
+    anchoredRequired: sum("anchoredRequired"),
+    anchoredDetected: sum("anchoredDetected"),
+    undetectedByKind: merge("undetectedByKind"),
+    byKind: merge("byKind"),
+  };
+}
+
 function describeTally(store: string, tally: Tally): string {
   const undetected = [...tally.undetectedByKind].map(([kind, count]) => `${kind} ${count}`).join(", ");
   const percent = (a: number, b: number) => `${((100 * a) / b).toFixed(2)} %`;
@@ -247,45 +267,88 @@ function describeTally(store: string, tally: Tally): string {
   );
 }
 
+/** The original log in a filesystem store of six segment files (120 records in batches of 5, segments of ~5 kB). */
+async function fsSubject(dir: string): Promise<Subject> {
+  const writer = createFsEventStore({ dir, segmentBytes: 5_000 });
+  for (const records of batches(5)) await writer.append({ streamId: LEDGER, expectedSeq: records[0].seq - 1, records });
+  await writer.close();
+  const streamDir = join(dir, LEDGER);
+  const names = (await readdir(streamDir)).filter((n) => n.endsWith(".ndjson")).sort();
+  expect(names.length).toBeGreaterThanOrEqual(5);
+  const lines = await Promise.all(names.map(async (n) => (await readFile(join(streamDir, n), "utf8")).slice(0, -1).split("\n")));
+  const original: Layout = { names, lines };
+  return {
+    original,
+    async write(layout, previous) {
+      const before = previous ?? { names: original.names, lines: [] };
+      for (const name of before.names) if (!layout.names.includes(name)) await unlink(join(streamDir, name)).catch(() => undefined);
+      for (const [index, name] of layout.names.entries()) {
+        const text = (layout.lines[index] as string[]).join("\n");
+        const at = before.names.indexOf(name);
+        if (at < 0 || (before.lines[at] as string[] | undefined)?.join("\n") !== text) await writeFile(join(streamDir, name), `${text}\n`);
+      }
+    },
+    open: () => createFsEventStore({ dir }),
+  };
+}
+
+/** The original log in an S3 store of six batch objects (batches of 20) under `prefix`. */
+async function s3Subject(s3: S3rverHarness, prefix: string): Promise<Subject> {
+  const client: S3Client = s3.client();
+  const writer = createS3EventStore({ client, bucket: s3.bucket, prefix });
+  for (const records of batches(20)) await writer.append({ streamId: LEDGER, expectedSeq: records[0].seq - 1, records });
+  await writer.close();
+  const listed = await client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: `${prefix}/${LEDGER}/` }));
+  const names = (listed.Contents ?? []).map((o) => o.Key as string).sort();
+  expect(names).toHaveLength(6);
+  const lines = await Promise.all(
+    names.map(async (Key) => {
+      const body = await (await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key }))).Body?.transformToString("utf-8");
+      return (body ?? "").slice(0, -1).split("\n");
+    }),
+  );
+  const original: Layout = { names, lines };
+  return {
+    original,
+    async write(layout, previous) {
+      const before = previous ?? { names: original.names, lines: [] };
+      for (const Key of before.names)
+        if (!layout.names.includes(Key)) await client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key }));
+      for (const [index, Key] of layout.names.entries()) {
+        const text = (layout.lines[index] as string[]).join("\n");
+        const at = before.names.indexOf(Key);
+        if (at < 0 || (before.lines[at] as string[] | undefined)?.join("\n") !== text) {
+          await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key, Body: `${text}\n` }));
+        }
+      }
+    },
+    open: () => createS3EventStore({ client, bucket: s3.bucket, prefix }),
+  };
+}
+
+/** The original log's records, sealed, in appends of `size`. */
+function batches(size: number): [SealedRecord, ...SealedRecord[]][] {
+  const out: [SealedRecord, ...SealedRecord[]][] = [];
+  let prevHash = GENESIS_HASH;
+  for (let first = 1; first <= LENGTH; first += size) {
+    const records: SealedRecord[] = [];
+    for (let seq = first; seq < first + size; seq++) {
+      records.push(sealed(seq, prevHash));
+      prevHash = (records.at(-1) as SealedRecord).hash;
+    }
+    out.push(records as [SealedRecord, ...SealedRecord[]]);
+  }
+  return out;
+}
+
 describe("the tamper campaign on real stores, against the heads they report", () => {
   const trials = Number(process.env["OPSLEDGER_TAMPER_TRIALS"] ?? 10_000);
 
   it("filesystem store, six segments: every mutation reported, at the exact seq; a checkpoint catches all at or below it", async () => {
     const dir = await mkdtemp(join(tmpdir(), "opsledger-tamper-"));
     try {
-      // 120 records in batches of 5 over segments of ~5 kB: six segment files
-      const writer = createFsEventStore({ dir, segmentBytes: 5_000 });
-      let prevHash = GENESIS_HASH;
-      for (let first = 1; first <= LENGTH; first += 5) {
-        const records: SealedRecord[] = [];
-        for (let seq = first; seq < first + 5; seq++) {
-          records.push(sealed(seq, prevHash));
-          prevHash = (records.at(-1) as SealedRecord).hash;
-        }
-        await writer.append({ streamId: LEDGER, expectedSeq: first - 1, records: records as [SealedRecord, ...SealedRecord[]] });
-      }
-      await writer.close();
-      const streamDir = join(dir, LEDGER);
-      const names = (await readdir(streamDir)).filter((n) => n.endsWith(".ndjson")).sort();
-      expect(names.length).toBeGreaterThanOrEqual(5);
-      const lines = await Promise.all(names.map(async (n) => (await readFile(join(streamDir, n), "utf8")).slice(0, -1).split("\n")));
-      const original: Layout = { names, lines };
-      const subject: Subject = {
-        original,
-        async write(layout, previous?: Layout) {
-          const before = previous ?? { names: original.names, lines: [] };
-          for (const name of before.names) if (!layout.names.includes(name)) await unlink(join(streamDir, name)).catch(() => undefined);
-          for (const [index, name] of layout.names.entries()) {
-            const text = `${(layout.lines[index] as string[]).join("\n")}\n`;
-            const at = before.names.indexOf(name);
-            if (at < 0 || (before.lines[at] as string[] | undefined)?.join("\n") !== (layout.lines[index] as string[]).join("\n")) {
-              await writeFile(join(streamDir, name), text);
-            }
-          }
-        },
-        open: () => createFsEventStore({ dir }),
-      };
-      const tally = await campaign(subject, trials, 20261202);
+      const tally = await lanes(4, (lane) => fsSubject(join(dir, `lane-${lane}`)), trials, 20261202);
+      expect(tally.trials).toBeGreaterThanOrEqual(trials);
       expect(tally.anchoredDetected).toBe(tally.anchoredRequired);
       for (const kind of KINDS) expect(tally.byKind.get(kind) ?? 0, kind).toBeGreaterThan(trials / 20);
       console.info(describeTally("fs (6 segments)", tally));
@@ -304,46 +367,7 @@ describe("the tamper campaign on real stores, against the heads they report", ()
     });
 
     it("batch objects overwritten or deleted: every mutation reported; a checkpoint catches all at or below it", async () => {
-      const client: S3Client = s3.client();
-      const prefix = "tamper";
-      const writer = createS3EventStore({ client, bucket: s3.bucket, prefix });
-      let prevHash = GENESIS_HASH;
-      for (let first = 1; first <= LENGTH; first += 20) {
-        const records: SealedRecord[] = [];
-        for (let seq = first; seq < first + 20; seq++) {
-          records.push(sealed(seq, prevHash));
-          prevHash = (records.at(-1) as SealedRecord).hash;
-        }
-        await writer.append({ streamId: LEDGER, expectedSeq: first - 1, records: records as [SealedRecord, ...SealedRecord[]] });
-      }
-      await writer.close();
-      const listed = await client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: `${prefix}/${LEDGER}/` }));
-      const names = (listed.Contents ?? []).map((o) => o.Key as string).sort();
-      expect(names).toHaveLength(6);
-      const lines = await Promise.all(
-        names.map(async (Key) => {
-          const body = await (await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key }))).Body?.transformToString("utf-8");
-          return (body ?? "").slice(0, -1).split("\n");
-        }),
-      );
-      const original: Layout = { names, lines };
-      const subject: Subject = {
-        original,
-        async write(layout, previous?: Layout) {
-          const before = previous ?? { names: original.names, lines: [] };
-          for (const Key of before.names)
-            if (!layout.names.includes(Key)) await client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key }));
-          for (const [index, Key] of layout.names.entries()) {
-            const text = (layout.lines[index] as string[]).join("\n");
-            const at = before.names.indexOf(Key);
-            if (at < 0 || (before.lines[at] as string[] | undefined)?.join("\n") !== text) {
-              await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key, Body: `${text}\n` }));
-            }
-          }
-        },
-        open: () => createS3EventStore({ client, bucket: s3.bucket, prefix }),
-      };
-      const tally = await campaign(subject, Math.max(1, Math.round(trials / 40)), 20261203);
+      const tally = await lanes(4, (lane) => s3Subject(s3, `tamper-${lane}`), Math.max(4, Math.round(trials / 40)), 20261203);
       expect(tally.anchoredDetected).toBe(tally.anchoredRequired);
       console.info(describeTally("s3 (6 batch objects)", tally));
     }, 600_000);

@@ -1,11 +1,13 @@
-import { readFile, stat } from "node:fs/promises";
-import { resolve } from "node:path";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import {
+  type AutomaticCheckpoints,
   type Clock,
   type EventStore,
   type Issue,
   type Ledger,
   openLedger,
+  parseSignerKey,
   parseStreamId,
   parseTimestamp,
   StoreUnavailableError,
@@ -114,7 +116,10 @@ export function createContext(io: Io, invocation: Invocation, readOnly = false):
     },
     storeExists: async () => location.kind !== "fs" || (await exists(location.dir)),
     ledger: () => {
-      ledger ??= context.reading("reading and folding the log", (s) => openLedger({ store: s, fleetId, clock }));
+      const checkpoints = automaticCheckpoints(io, fleetId, out);
+      ledger ??= context.reading("reading and folding the log", (s) =>
+        openLedger({ store: s, fleetId, clock, ...(checkpoints ? { checkpoints } : {}) }),
+      );
       return ledger;
     },
     headSeq: async () => {
@@ -138,6 +143,36 @@ export function createContext(io: Io, invocation: Invocation, readOnly = false):
     },
   };
   return context;
+}
+
+/**
+ * Automatic checkpoints for writing commands, when $OPSLEDGER_CHECKPOINT_DIR and
+ * $OPSLEDGER_SIGNING_KEY are set: every $OPSLEDGER_CHECKPOINT_EVERY records (1,000 by default)
+ * the ledger signs one into that directory, kept apart from the store.
+ */
+function automaticCheckpoints(io: Io, fleetId: string, out: Output): AutomaticCheckpoints | undefined {
+  const dir = io.env["OPSLEDGER_CHECKPOINT_DIR"];
+  const key = io.env["OPSLEDGER_SIGNING_KEY"];
+  if (!dir) return undefined;
+  if (!key) throw new UsageError("$OPSLEDGER_CHECKPOINT_DIR is set: automatic checkpoints need $OPSLEDGER_SIGNING_KEY too");
+  const every = Number(io.env["OPSLEDGER_CHECKPOINT_EVERY"] ?? 1000);
+  if (!Number.isSafeInteger(every) || every < 1) throw new UsageError(`$OPSLEDGER_CHECKPOINT_EVERY must be a record count from 1, got ${io.env["OPSLEDGER_CHECKPOINT_EVERY"]}`);
+  let signer: ReturnType<typeof parseSignerKey>;
+  try {
+    signer = parseSignerKey(key);
+  } catch (error) {
+    throw new RefusedError(`the signing key in $OPSLEDGER_SIGNING_KEY is not usable: ${(error as Error).message}`);
+  }
+  const target = resolve(io.cwd, dir);
+  return {
+    signers: [signer],
+    everyRecords: every,
+    async publish(note, { size }) {
+      await mkdir(target, { recursive: true });
+      await writeFile(join(target, `${fleetId}-${String(size).padStart(20, "0")}.checkpoint`), note);
+    },
+    onError: (error) => out.error(`could not publish a checkpoint to ${dir}: ${(error as Error).message} (the next one that is due tries again)`),
+  };
 }
 
 /**

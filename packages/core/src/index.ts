@@ -142,7 +142,16 @@ export {
   type OutcomeTotals,
   type TimesByCategory,
 } from "./fleet/state.ts";
-export { type Decision, type DispatchOptions, type Ledger, type LedgerOptions, openLedger, type ReplayUntil, replay } from "./ledger.ts";
+export {
+  type AutomaticCheckpoints,
+  type Decision,
+  type DispatchOptions,
+  type Ledger,
+  type LedgerOptions,
+  openLedger,
+  type ReplayUntil,
+  replay,
+} from "./ledger.ts";
 export { evolve, initialLedgerState, type LedgerState } from "./ledger-state.ts";
 export { candidateView, type EvaluationDocument, evaluationDocument } from "./projections/evaluation.ts";
 export { type CandidateExplanation, type ExplainCheck, type Explanation, explain, renderExplanation } from "./projections/explain.ts";

@@ -34,6 +34,9 @@ import { evolve, forkLedgerState, initialLedgerState, type LedgerState } from ".
 import { type EvaluationDocument, evaluationDocument } from "./projections/evaluation.ts";
 import { type Explanation, explain } from "./projections/explain.ts";
 import { type FleetStatus, fleetStatus } from "./projections/status.ts";
+import { ledgerOrigin, signCheckpoint } from "./proof/checkpoint.ts";
+import { MerkleFrontier, recordLeaf } from "./proof/merkle.ts";
+import { type NoteSigner, toBase64 } from "./proof/note.ts";
 import type { EventStore, StreamHead } from "./store/event-store.ts";
 import { parseStreamId } from "./store/stream-id.ts";
 import {
@@ -61,6 +64,25 @@ export interface LedgerOptions {
    * exponential backoff with full jitter, for at most `budgetMs` (60 s by default) in all.
    */
   readonly retry?: RetryPolicy;
+  /** Signs and publishes checkpoints as the log grows (see `AutomaticCheckpoints`). */
+  readonly checkpoints?: AutomaticCheckpoints;
+}
+
+/**
+ * Automatic checkpoints: after an append that takes the log across a multiple of `everyRecords`
+ * records (1,000 by default), or the first append `everyMs` after the last checkpoint, the ledger
+ * signs a checkpoint of its head and hands it to `publish`, which keeps it apart from the records
+ * (a directory, another bucket, a transparency service). A failed publish never fails the command
+ * that appended: `onError` hears of it, and the next append that is due tries again.
+ */
+export interface AutomaticCheckpoints {
+  readonly signers: readonly NoteSigner[];
+  readonly everyRecords?: number;
+  readonly everyMs?: number;
+  /** The origin line; defaults to `opsledger/<fleetId>`. */
+  readonly origin?: string;
+  publish(note: string, checkpoint: { readonly size: number; readonly rootHash: string }): Promise<void>;
+  onError?(error: unknown): void;
 }
 
 /** What a decide function returns: the events to append (none is fine) and the command's result. */
@@ -230,12 +252,37 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
   let version = 0; // bumps on every fold, so `state()` knows when its snapshot is stale
   let snapshot: { version: number; state: LedgerState } | undefined;
 
+  // the Merkle tree's right edge, kept only when checkpoints are signed: O(log n) state
+  const autoCheckpoints = options.checkpoints;
+  let tree = MerkleFrontier.EMPTY;
+  const grow = (hash: string): void => {
+    if (autoCheckpoints) tree = tree.append(recordLeaf(hash));
+  };
   const fold = (envelope: Envelope, hash: string): undefined => {
     state = evolve(state, envelope, hash);
     head = { seq: envelope.seq, hash };
+    grow(hash);
     version++;
     return undefined;
   };
+  let published: { size: number; at: number } | undefined; // the last checkpoint this instance published (or the head it opened at)
+  const everyRecords = autoCheckpoints?.everyRecords ?? 1000;
+  async function checkpointIfDue(): Promise<void> {
+    if (!autoCheckpoints || !published) return;
+    const now = clock.now().getTime();
+    const crossed = Math.floor(tree.size / everyRecords) > Math.floor(published.size / everyRecords);
+    const late = autoCheckpoints.everyMs !== undefined && tree.size > published.size && now - published.at >= autoCheckpoints.everyMs;
+    if (!crossed && !late) return;
+    const checkpoint = { size: tree.size, rootHash: toBase64(tree.root()) };
+    try {
+      const origin = autoCheckpoints.origin ?? ledgerOrigin(fleetId);
+      const note = await signCheckpoint({ origin, size: checkpoint.size, rootHash: tree.root() }, autoCheckpoints.signers);
+      await autoCheckpoints.publish(note, checkpoint);
+      published = { size: checkpoint.size, at: now };
+    } catch (error) {
+      autoCheckpoints.onError?.(error);
+    }
+  }
 
   // one head check; folds whatever other writers appended since. After a lost race the head is
   // known to have moved: read on from ours without asking for it first (one round trip less for
@@ -310,6 +357,8 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
   }
 
   async function runCommands(commands: CommandJob[]): Promise<void> {
+    // the first checkpoint is due at the first boundary after the head this instance opened at
+    if (autoCheckpoints) published ??= { size: tree.size, at: clock.now().getTime() };
     let pending = commands;
     let first = true;
     let attemptStarted = 0; // of the attempt under way, for the pacer's timing
@@ -330,10 +379,13 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
             if (attempt.speculative) {
               state = attempt.work;
               head = attempt.head;
+              for (const record of attempt.records) grow(record.hash);
               version++;
             } else {
               for (const [index, envelope] of attempt.envelopes.entries()) fold(envelope, (attempt.records[index] as SealedRecord).hash);
             }
+            // before the commands resolve, so a caller that saw its command done can find the checkpoint
+            await checkpointIfDue();
           }
           for (const { job, ok, value } of attempt.settled) ok ? job.resolve(value) : job.reject(value);
         },

@@ -161,7 +161,9 @@ describe("verifyLog", () => {
     expect(report.breaks.map((b) => b.kind)).toEqual(["broken_link", "broken_link", "broken_link"]);
   });
 
-  it("detects 100% of 10,000 generated mutations at the exact seq with the right kind", async () => {
+  // the verifier's own campaign, given the original head as a trusted anchor; the campaign on real
+  // stores, against the heads they report, is tests/proof/tamper-campaign.test.ts
+  it("detects 100% of 10,000 generated mutations at the exact seq with the right kind, against a trusted head", async () => {
     const length = 24;
     const { lines, head } = buildLog(length, "a");
     const other = buildLog(length, "b").lines;
@@ -172,6 +174,7 @@ describe("verifyLog", () => {
       if (checked === 10_000) break;
       const mutation = applyTamper(lines, op, other);
       if (!mutation) continue;
+      // the store reports the original head, as a store that indexes heads apart from records would
       const report = await verifyLog(linesStore(mutation.lines, head), LEDGER);
       expect(report.ok, JSON.stringify(op)).toBe(false);
       expect(report.breaks[0], JSON.stringify(op)).toMatchObject(mutation.expected);
