@@ -172,10 +172,15 @@ const rows = [
     text: "≥ 50k events/s (baseline: fs replay)",
   }),
   line("peak RSS, replay of 1M events over 1k loops", rss(r.replay1m), null, { max: 150, text: "≤ 150 MB" }),
-  line("ledger commands with automatic checkpoints every 1,000 records (memory store)", r.checkpoints, as(r.checkpoints.baseline, "commands/s"), {
-    ratio: 0.9,
-    text: "≥ 0.9× without checkpoints",
-  }),
+  line(
+    "ledger commands with automatic checkpoints every 1,000 records (memory store)",
+    r.checkpoints,
+    as(r.checkpoints.baseline, "commands/s"),
+    {
+      ratio: 0.9,
+      text: "≥ 0.9× without checkpoints",
+    },
+  ),
   line("inclusion proof of one seq of a 1M-record fs log (proveRecord)", r.prove1m, null, undefined),
   line("scale: verified replay, 10k events", r.replay10k, null, undefined),
   line("scale: verified replay, 1M events", r.replay1m, null, undefined),

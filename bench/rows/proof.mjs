@@ -4,7 +4,15 @@
 //   prove:       one inclusion proof (proveRecord) for a seq in the middle of an fs log of <events>
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createCheckpoint, createMemoryEventStore, fleetStateDocument, openLedger, parseSignerKey, proveRecord, signingKeyFromSeed } from "@opsledger/core";
+import {
+  createCheckpoint,
+  createMemoryEventStore,
+  fleetStateDocument,
+  openLedger,
+  parseSignerKey,
+  proveRecord,
+  signingKeyFromSeed,
+} from "@opsledger/core";
 import { createFsEventStore } from "@opsledger/store-fs";
 import { fill, measure, remove, report, tempDir } from "../lib.mjs";
 

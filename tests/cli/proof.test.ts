@@ -167,7 +167,11 @@ describe("automatic checkpoints", () => {
     const dir = join(cwd, `auto-${randomUUID()}`);
     const { keyFile, vkey } = await generateKey(`auto-${randomUUID()}`);
     const checkpoints = join(cwd, `auto-checkpoints-${randomUUID()}`);
-    const env = { OPSLEDGER_CHECKPOINT_DIR: checkpoints, OPSLEDGER_SIGNING_KEY: await readFile(keyFile, "utf8"), OPSLEDGER_CHECKPOINT_EVERY: "3" };
+    const env = {
+      OPSLEDGER_CHECKPOINT_DIR: checkpoints,
+      OPSLEDGER_SIGNING_KEY: await readFile(keyFile, "utf8"),
+      OPSLEDGER_CHECKPOINT_EVERY: "3",
+    };
     await populate(["--store", dir], env);
     expect(await readdir(checkpoints)).toEqual(["default-00000000000000000003.checkpoint", "default-00000000000000000006.checkpoint"]);
     const verified = await opsledger(["verify", "--checkpoint", checkpoints, "--key", vkey, "--json", "--store", dir], { cwd });

@@ -156,7 +156,8 @@ function automaticCheckpoints(io: Io, fleetId: string, out: Output): AutomaticCh
   if (!dir) return undefined;
   if (!key) throw new UsageError("$OPSLEDGER_CHECKPOINT_DIR is set: automatic checkpoints need $OPSLEDGER_SIGNING_KEY too");
   const every = Number(io.env["OPSLEDGER_CHECKPOINT_EVERY"] ?? 1000);
-  if (!Number.isSafeInteger(every) || every < 1) throw new UsageError(`$OPSLEDGER_CHECKPOINT_EVERY must be a record count from 1, got ${io.env["OPSLEDGER_CHECKPOINT_EVERY"]}`);
+  if (!Number.isSafeInteger(every) || every < 1)
+    throw new UsageError(`$OPSLEDGER_CHECKPOINT_EVERY must be a record count from 1, got ${io.env["OPSLEDGER_CHECKPOINT_EVERY"]}`);
   let signer: ReturnType<typeof parseSignerKey>;
   try {
     signer = parseSignerKey(key);
@@ -171,7 +172,8 @@ function automaticCheckpoints(io: Io, fleetId: string, out: Output): AutomaticCh
       await mkdir(target, { recursive: true });
       await writeFile(join(target, `${fleetId}-${String(size).padStart(20, "0")}.checkpoint`), note);
     },
-    onError: (error) => out.error(`could not publish a checkpoint to ${dir}: ${(error as Error).message} (the next one that is due tries again)`),
+    onError: (error) =>
+      out.error(`could not publish a checkpoint to ${dir}: ${(error as Error).message} (the next one that is due tries again)`),
   };
 }
 

@@ -34,7 +34,11 @@ describe("automatic checkpoints", () => {
       { kind: "checkpoint", size: 8, consistent: true },
     ]);
     // what a ledger signed proves a record to an auditor with no store
-    const bundle = await proveRecord(store, "default", 3, { checkpoint: published[1] as string, older: published[0] as string, verifierKeys: [KEY.verifierKey] });
+    const bundle = await proveRecord(store, "default", 3, {
+      checkpoint: published[1] as string,
+      older: published[0] as string,
+      verifierKeys: [KEY.verifierKey],
+    });
     expect(verifyBundle(JSON.parse(JSON.stringify(bundle)), { verifierKeys: [KEY.verifierKey] })).toMatchObject({ ok: true, seq: 3 });
 
     // a ledger opened later on the same log carries on at the next boundary, not at its head
