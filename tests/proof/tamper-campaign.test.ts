@@ -72,95 +72,110 @@ type Kind = "flip" | "delete" | "duplicate" | "swap" | "rehash" | "truncate" | "
 const KINDS: readonly Kind[] = ["flip", "delete", "duplicate", "swap", "rehash", "truncate", "rollback", "forge", "rewrite"];
 const FLIP_CHARACTERS = '0123456789abcdefxyzAZ{}[]",:- é\\';
 
+/** A stored line and the object (segment file, batch object) it is in: mutations happen in place, object by object. */
+interface Entry {
+  readonly line: string;
+  readonly object: number;
+}
+
 interface Mutation {
   readonly kind: Kind;
-  readonly lines: string[];
+  readonly entries: Entry[];
   /** The chain break verification must report without an anchor, or undefined for an undetectable mutation. */
   readonly chainBreak: Pick<ChainBreak, "seq" | "kind"> | undefined;
 }
 
-/** One mutation of the flat log, drawn with `draw`; undefined when the draw changes nothing. */
-function mutate(original: readonly string[], draw: () => number): Mutation | undefined {
+/**
+ * One mutation of the log, in place, as someone who can write the store would make it: a deleted
+ * line leaves its object shorter, a duplicate lands in the object of the line before it, forged
+ * records go into the last object. Undefined when the draw changes nothing.
+ */
+function mutate(original: readonly Entry[], draw: () => number): Mutation | undefined {
   const n = original.length;
-  const lines = [...original];
+  const entries = [...original];
   const pick = (min: number, max: number) => min + Math.floor(draw() * (max - min + 1));
+  const lineAt = (seq: number) => (entries[seq - 1] as Entry).line;
+  const replace = (seq: number, line: string) => {
+    entries[seq - 1] = { line, object: (entries[seq - 1] as Entry).object };
+  };
   const kind = KINDS[pick(0, KINDS.length - 1)] as Kind;
   switch (kind) {
     case "flip": {
       const seq = pick(1, n);
-      const line = lines[seq - 1] as string;
+      const line = lineAt(seq);
       const offset = pick(0, line.length - 1);
       const replacement = FLIP_CHARACTERS[pick(0, FLIP_CHARACTERS.length - 1)] as string;
       if (line[offset] === replacement) return undefined;
-      lines[seq - 1] = line.slice(0, offset) + replacement + line.slice(offset + 1);
-      return { kind, lines, chainBreak: { seq, kind: openSealedLine(lines[seq - 1] as string).ok ? "hash_mismatch" : "malformed" } };
+      replace(seq, line.slice(0, offset) + replacement + line.slice(offset + 1));
+      return { kind, entries, chainBreak: { seq, kind: openSealedLine(lineAt(seq)).ok ? "hash_mismatch" : "malformed" } };
     }
     case "delete": {
       const seq = pick(1, n);
-      lines.splice(seq - 1, 1);
-      return { kind, lines, chainBreak: seq < n ? { seq, kind: "gap" } : undefined };
+      entries.splice(seq - 1, 1);
+      return { kind, entries, chainBreak: seq < n ? { seq, kind: "gap" } : undefined };
     }
     case "duplicate": {
       const seq = pick(1, n);
       const after = pick(seq, n);
-      lines.splice(after, 0, original[seq - 1] as string);
-      return { kind, lines, chainBreak: { seq: after + 1, kind: "out_of_order" } };
+      entries.splice(after, 0, { line: lineAt(seq), object: (entries[after - 1] as Entry).object });
+      return { kind, entries, chainBreak: { seq: after + 1, kind: "out_of_order" } };
     }
     case "swap": {
       const seq = pick(1, n - 1);
-      [lines[seq - 1], lines[seq]] = [lines[seq] as string, lines[seq - 1] as string];
-      return { kind, lines, chainBreak: { seq, kind: "out_of_order" } };
+      const [a, b] = [lineAt(seq), lineAt(seq + 1)];
+      replace(seq, b);
+      replace(seq + 1, a);
+      return { kind, entries, chainBreak: { seq, kind: "out_of_order" } };
     }
     case "rehash": {
       const seq = pick(1, n);
-      lines[seq - 1] = reseal(lines[seq - 1] as string).line;
-      return { kind, lines, chainBreak: seq < n ? { seq, kind: "broken_link" } : undefined };
+      replace(seq, reseal(lineAt(seq)).line);
+      return { kind, entries, chainBreak: seq < n ? { seq, kind: "broken_link" } : undefined };
     }
     case "truncate": // the last 1, 5 or 100 records cut
-      return { kind, lines: lines.slice(0, n - ([1, 5, 100][pick(0, 2)] as number)), chainBreak: undefined };
+      return { kind, entries: entries.slice(0, n - ([1, 5, 100][pick(0, 2)] as number)), chainBreak: undefined };
     case "rollback": // an older copy of the log put back
-      return { kind, lines: lines.slice(0, pick(1, n - 1)), chainBreak: undefined };
+      return { kind, entries: entries.slice(0, pick(1, n - 1)), chainBreak: undefined };
     case "forge": {
       // records appended with correct prevHashes and hashes, by someone who can write the store
-      let prevHash = (openSealedLine(lines[n - 1] as string) as { claimedHash: string }).claimedHash;
+      let prevHash = (openSealedLine(lineAt(n)) as { claimedHash: string }).claimedHash;
+      const object = (entries[n - 1] as Entry).object;
       for (let seq = n + 1; seq <= n + pick(1, 3); seq++) {
         const record = sealed(seq, prevHash, "forged");
-        lines.push(record.line);
+        entries.push({ line: record.line, object });
         prevHash = record.hash;
       }
-      return { kind, lines, chainBreak: undefined };
+      return { kind, entries, chainBreak: undefined };
     }
     case "rewrite": {
       // every record from a random seq on edited and re-hashed, the chain kept whole
       const from = pick(1, n);
-      let prevHash = from === 1 ? GENESIS_HASH : (openSealedLine(lines[from - 2] as string) as { claimedHash: string }).claimedHash;
+      let prevHash = from === 1 ? GENESIS_HASH : (openSealedLine(lineAt(from - 1)) as { claimedHash: string }).claimedHash;
       for (let seq = from; seq <= n; seq++) {
-        const record = reseal(lines[seq - 1] as string, prevHash);
-        lines[seq - 1] = record.line;
+        const record = reseal(lineAt(seq), prevHash);
+        replace(seq, record.line);
         prevHash = record.hash;
       }
-      return { kind, lines, chainBreak: undefined };
+      return { kind, entries, chainBreak: undefined };
     }
   }
 }
 
-// the flat lines put back into the store's objects: each object keeps the positions it held
-// (the last one takes whatever grew), and objects left empty are removed
-function layoutOf(original: Layout, lines: readonly string[]): Layout {
+// the entries back into the store's objects; objects left empty are removed
+function layoutOf(original: Layout, entries: readonly Entry[]): Layout {
   const names: string[] = [];
-  const out: string[][] = [];
-  let at = 0;
-  original.lines.forEach((objectLines, index) => {
-    const isLast = index === original.lines.length - 1;
-    const taken = isLast ? lines.slice(at) : lines.slice(at, at + objectLines.length);
-    at += taken.length;
-    if (taken.length > 0) {
-      names.push(original.names[index] as string);
-      out.push(taken);
+  const lines: string[][] = [];
+  for (const [index, name] of original.names.entries()) {
+    const held = entries.filter((e) => e.object === index).map((e) => e.line);
+    if (held.length > 0) {
+      names.push(name);
+      lines.push(held);
     }
-  });
-  return { names, lines: out };
+  }
+  return { names, lines };
 }
+
+const entriesOf = (layout: Layout): Entry[] => layout.lines.flatMap((lines, object) => lines.map((line) => ({ line, object })));
 
 const firstDifference = (a: readonly string[], b: readonly string[]): number => {
   let i = 0;
@@ -181,12 +196,13 @@ interface Tally {
 
 /** Runs `trials` mutations on a subject; checks every outcome; returns the tally. */
 async function campaign(subject: Subject, trials: number, seed: number): Promise<Tally> {
-  const flat = subject.original.lines.flat();
+  const original = entriesOf(subject.original);
+  const flat = original.map((e) => e.line);
   expect(flat).toHaveLength(LENGTH);
   // checkpoints of the original log at three sizes, signed once, kept apart from the store
   const checkpoints = new Map<number, string>();
   for (const size of SIZES) {
-    await subject.write(layoutOf(subject.original, flat.slice(0, size)));
+    await subject.write(layoutOf(subject.original, original.slice(0, size)));
     const store = subject.open();
     checkpoints.set(size, (await createCheckpoint(store, LEDGER, [SIGNER])).note);
     await store.close();
@@ -195,12 +211,13 @@ async function campaign(subject: Subject, trials: number, seed: number): Promise
   const tally: Tally = { trials: 0, detected: 0, undetectedByKind: new Map(), anchoredRequired: 0, anchoredDetected: 0, byKind: new Map() };
   const draw = random(seed);
   while (tally.trials < trials) {
-    const mutation = mutate(flat, draw);
+    const mutation = mutate(original, draw);
     if (!mutation) continue;
     const trial = `trial ${tally.trials} (${mutation.kind})`;
     tally.trials++;
     tally.byKind.set(mutation.kind, (tally.byKind.get(mutation.kind) ?? 0) + 1);
-    const layout = layoutOf(subject.original, mutation.lines);
+    const layout = layoutOf(subject.original, mutation.entries);
+    const lines = mutation.entries.map((e) => e.line);
     await subject.write(layout);
     const size = SIZES[Math.floor(draw() * SIZES.length)] as number;
     const store = subject.open();
@@ -213,11 +230,11 @@ async function campaign(subject: Subject, trials: number, seed: number): Promise
 
       // against a signed checkpoint: every mutation at or below its size is caught
       const anchored = await verifyLog(store, LEDGER, { checkpoints: [checkpoints.get(size) as string], verifierKeys: [KEY.verifierKey] });
-      const touched = firstDifference(flat, mutation.lines);
+      const touched = firstDifference(flat, lines);
       const required = touched <= size;
       if (mutation.chainBreak) expect(pairs(anchored.breaks), trial).toEqual(pairs(plain.breaks));
-      else if (mutation.lines.length < size) {
-        expect(pairs(anchored.breaks), trial).toEqual([[mutation.lines.length + 1, "truncated_below_checkpoint"]]);
+      else if (lines.length < size) {
+        expect(pairs(anchored.breaks), trial).toEqual([[lines.length + 1, "truncated_below_checkpoint"]]);
       } else if (required) {
         expect(
           anchored.breaks.map((b) => b.kind),
