@@ -121,6 +121,9 @@ describe("anchoring a log outside its store (fs)", () => {
     });
     expect(fromEnv.code).toBe(0);
     expect(fromEnv.stdout).toMatch(/^opsledger\/default\n7\n[A-Za-z0-9+/]{43}=\n\n— opsledger\/default \S+\n$/);
+    const inside = await opsledger(["checkpoint", "--key", signer.keyFile, "--out", join(dir, "checkpoints/"), ...store], { cwd });
+    expect(inside.code).toBe(1);
+    expect(inside.stderr).toContain("is inside the store: keep checkpoints apart");
     const noSigner = await opsledger(["checkpoint", ...store], { cwd });
     expect(noSigner.code).toBe(2);
     expect(noSigner.stderr).toContain("a signing key is needed");
@@ -227,5 +230,34 @@ describe("anchoring a log outside its store (s3://, s3rver)", () => {
     const caught = await run(["verify", "--checkpoint", checkpoints, "--key", vkey]);
     expect(caught.code).toBe(3);
     expect(caught.json.breaks).toEqual([expect.objectContaining({ kind: "truncated_below_checkpoint" })]);
+  }, 120_000);
+
+  it("keeps checkpoints in another S3 prefix, and refuses one inside the store's", async () => {
+    const prefix = `proof-${randomUUID()}`;
+    const store = ["--store", `s3://${s3.bucket}/${prefix}`];
+    await populate(store, s3.env);
+    const { keyFile, vkey } = await generateKey(`s3f-${randomUUID()}`);
+    const run = (args: string[], env: Record<string, string> = {}) =>
+      opsledger([...args, ...store, "--json"], { cwd, env: { ...s3.env, ...env } });
+    const folder = `s3://${s3.bucket}/${prefix}-checkpoints`;
+    const signed = await run(["checkpoint", "--key", keyFile, "--out", folder]);
+    expect(signed.json).toMatchObject({ ok: true, size: 7, file: `${folder}/default-00000000000000000007.checkpoint` });
+    expect((await run(["verify", "--checkpoint", folder, "--key", vkey])).json.anchors).toEqual([
+      { kind: "checkpoint", size: 7, consistent: true },
+    ]);
+    const inside = await run(["checkpoint", "--key", keyFile, "--out", `s3://${s3.bucket}/${prefix}/checkpoints`]);
+    expect(inside.code).toBe(1);
+    expect(inside.json.error).toContain("is inside the store: keep checkpoints apart");
+    // automatic checkpoints into the S3 folder
+    const auto = await run(["killswitch", "on", "--actor", "alice", "--rationale", "drill"], {
+      OPSLEDGER_CHECKPOINT_DIR: folder,
+      OPSLEDGER_SIGNING_KEY: await readFile(keyFile, "utf8"),
+      OPSLEDGER_CHECKPOINT_EVERY: "4",
+    });
+    expect(auto.code).toBe(0);
+    expect((await run(["verify", "--checkpoint", folder, "--key", vkey])).json.anchors).toEqual([
+      { kind: "checkpoint", size: 7, consistent: true },
+      { kind: "checkpoint", size: 8, consistent: true },
+    ]);
   }, 120_000);
 });

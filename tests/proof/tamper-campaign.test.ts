@@ -19,6 +19,7 @@ import {
   signingKeyFromSeed,
   verifyLog,
 } from "@opsledger/core";
+import { seededRandom } from "@opsledger/core/testing";
 import { createFsEventStore } from "@opsledger/store-fs";
 import { createS3EventStore } from "@opsledger/store-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -54,18 +55,6 @@ function reseal(line: string, prevHash?: string): SealedRecord {
   if (!opened.ok) throw new Error("test log is broken");
   const envelope: Envelope<unknown> = { ...opened.envelope, data: { edited: true }, prevHash: prevHash ?? opened.envelope.prevHash };
   return seal(envelope);
-}
-
-// deterministic draws (mulberry32), so a failing trial can be replayed from its number
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Kind = "flip" | "delete" | "duplicate" | "swap" | "rehash" | "truncate" | "rollback" | "forge" | "rewrite";
@@ -209,7 +198,7 @@ async function campaign(subject: Subject, trials: number, seed: number): Promise
   }
   await subject.write(subject.original);
   const tally: Tally = { trials: 0, detected: 0, undetectedByKind: new Map(), anchoredRequired: 0, anchoredDetected: 0, byKind: new Map() };
-  const draw = random(seed);
+  const draw = seededRandom(seed);
   while (tally.trials < trials) {
     const mutation = mutate(original, draw);
     if (!mutation) continue;

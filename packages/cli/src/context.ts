@@ -1,5 +1,5 @@
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { readFile, stat } from "node:fs/promises";
+import { resolve } from "node:path";
 import {
   type AutomaticCheckpoints,
   type Clock,
@@ -13,6 +13,7 @@ import {
   StoreUnavailableError,
   systemClock,
 } from "@opsledger/core";
+import { apartFrom, checkpointName, openCheckpointFolder } from "./checkpoint-folder.ts";
 import { RefusedError, UsageError } from "./exit-codes.ts";
 import { flag, has, type Invocation } from "./invocation.ts";
 import { createOutput, type Io, type Output } from "./io.ts";
@@ -116,9 +117,10 @@ export function createContext(io: Io, invocation: Invocation, readOnly = false):
     },
     storeExists: async () => location.kind !== "fs" || (await exists(location.dir)),
     ledger: () => {
-      const checkpoints = automaticCheckpoints(io, fleetId, out);
-      ledger ??= context.reading("reading and folding the log", (s) =>
-        openLedger({ store: s, fleetId, clock, ...(checkpoints ? { checkpoints } : {}) }),
+      ledger ??= automaticCheckpoints(io, fleetId, location, out).then((checkpoints) =>
+        context.reading("reading and folding the log", (s) =>
+          openLedger({ store: s, fleetId, clock, ...(checkpoints ? { checkpoints } : {}) }),
+        ),
       );
       return ledger;
     },
@@ -150,30 +152,41 @@ export function createContext(io: Io, invocation: Invocation, readOnly = false):
  * $OPSLEDGER_SIGNING_KEY are set: every $OPSLEDGER_CHECKPOINT_EVERY records (1,000 by default)
  * the ledger signs one into that directory, kept apart from the store.
  */
-function automaticCheckpoints(io: Io, fleetId: string, out: Output): AutomaticCheckpoints | undefined {
-  const dir = io.env["OPSLEDGER_CHECKPOINT_DIR"];
+async function automaticCheckpoints(
+  io: Io,
+  fleetId: string,
+  location: StoreLocation,
+  out: Output,
+): Promise<AutomaticCheckpoints | undefined> {
+  const where = io.env["OPSLEDGER_CHECKPOINT_DIR"];
   const key = io.env["OPSLEDGER_SIGNING_KEY"];
-  if (!dir) return undefined;
+  if (!where) return undefined;
   if (!key) throw new UsageError("$OPSLEDGER_CHECKPOINT_DIR is set: automatic checkpoints need $OPSLEDGER_SIGNING_KEY too");
   const every = Number(io.env["OPSLEDGER_CHECKPOINT_EVERY"] ?? 1000);
-  if (!Number.isSafeInteger(every) || every < 1)
+  if (!Number.isSafeInteger(every) || every < 1) {
     throw new UsageError(`$OPSLEDGER_CHECKPOINT_EVERY must be a record count from 1, got ${io.env["OPSLEDGER_CHECKPOINT_EVERY"]}`);
+  }
   let signer: ReturnType<typeof parseSignerKey>;
   try {
     signer = parseSignerKey(key);
   } catch (error) {
     throw new RefusedError(`the signing key in $OPSLEDGER_SIGNING_KEY is not usable: ${(error as Error).message}`);
   }
-  const target = resolve(io.cwd, dir);
+  apartFrom(where, io.cwd, location);
   return {
     signers: [signer],
     everyRecords: every,
     async publish(note, { size }) {
-      await mkdir(target, { recursive: true });
-      await writeFile(join(target, `${fleetId}-${String(size).padStart(20, "0")}.checkpoint`), note);
+      // opened for each checkpoint (one in `every` records), so no client outlives the command
+      const folder = await openCheckpointFolder(where, io, location);
+      try {
+        await folder.put(checkpointName(fleetId, size), note);
+      } finally {
+        folder.close();
+      }
     },
     onError: (error) =>
-      out.error(`could not publish a checkpoint to ${dir}: ${(error as Error).message} (the next one that is due tries again)`),
+      out.error(`could not publish a checkpoint to ${where}: ${(error as Error).message} (the next one that is due tries again)`),
   };
 }
 

@@ -136,7 +136,11 @@ export function buildProgram(io: Io, done: (code: number) => void, output: Outpu
   sub(program, "audit", "governance timeline: who, when, what, why, review by").action(run(audit, true));
   const repeatable = (value: string, previous: string[] = []): string[] => [...previous, value];
   sub(program, "verify", "verify the chain and re-run every recorded decision, against trusted anchors")
-    .option("--checkpoint <file|dir>", "a signed checkpoint the log must extend, or a directory of them (repeatable)", repeatable)
+    .option(
+      "--checkpoint <file|dir>",
+      "a signed checkpoint the log must extend, or a folder of them: a directory or s3://bucket/prefix (repeatable)",
+      repeatable,
+    )
     .option("--key <vkey|file>", "a verifier key trusted to sign checkpoints, or a file of them (repeatable)", repeatable)
     .option("--expect-head <seq:hash>", "a head kept elsewhere the log must extend")
     .option("--no-remember", "neither check against nor update the checkpoint this verifier remembers")
@@ -148,7 +152,7 @@ export function buildProgram(io: Io, done: (code: number) => void, output: Outpu
     .action(run(keysGenerate));
   sub(program, "checkpoint", "sign a checkpoint of the log (C2SP tlog-checkpoint in a signed note)")
     .option("--key <file>", "the signing key file (default: $OPSLEDGER_SIGNING_KEY, the key itself)")
-    .option("--out <file|dir>", "write it to a file, or into a directory kept apart from the store (default: stdout)")
+    .option("--out <file|dir>", "a file, or a folder apart from the store: a directory or s3://bucket/prefix (default: stdout)")
     .action(run(checkpoint, true));
   sub(program, "prove", "an offline proof bundle: a record, its inclusion proof and a signed checkpoint")
     .argument("<seq>", "the record to prove")

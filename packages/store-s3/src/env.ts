@@ -1,4 +1,5 @@
 import { S3Client } from "@aws-sdk/client-s3";
+import { createS3NoteFolder, type S3NoteFolder } from "./note-folder.ts";
 import { createS3EventStore, type S3EventStore } from "./s3-store.ts";
 
 /** Options of `openS3StoreFromEnv`. */
@@ -18,15 +19,7 @@ export interface S3EnvironmentOptions {
  */
 export async function openS3StoreFromEnv(options: S3EnvironmentOptions): Promise<S3EventStore> {
   const { env } = options;
-  const endpoint = env["AWS_ENDPOINT_URL_S3"] ?? env["AWS_ENDPOINT_URL"];
-  const client = new S3Client({
-    region: env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? "us-east-1",
-    ...(endpoint ? { endpoint, forcePathStyle: env["OPSLEDGER_S3_FORCE_PATH_STYLE"] !== "false" } : {}),
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-    // resolve each command's middleware stack once per command class, not once per request
-    cacheMiddleware: true,
-  });
+  const client = clientFromEnv(env);
   const store = createS3EventStore({
     client,
     bucket: options.bucket,
@@ -41,4 +34,22 @@ export async function openS3StoreFromEnv(options: S3EnvironmentOptions): Promise
       client.destroy();
     },
   };
+}
+
+/** A folder of checkpoints under a bucket and prefix, on a client from the same environment (see `openS3StoreFromEnv`). */
+export function openS3NoteFolderFromEnv(options: S3EnvironmentOptions): S3NoteFolder & { close(): void } {
+  const client = clientFromEnv(options.env);
+  return { ...createS3NoteFolder({ client, bucket: options.bucket, prefix: options.prefix }), close: () => client.destroy() };
+}
+
+function clientFromEnv(env: Readonly<Record<string, string | undefined>>): S3Client {
+  const endpoint = env["AWS_ENDPOINT_URL_S3"] ?? env["AWS_ENDPOINT_URL"];
+  return new S3Client({
+    region: env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? "us-east-1",
+    ...(endpoint ? { endpoint, forcePathStyle: env["OPSLEDGER_S3_FORCE_PATH_STYLE"] !== "false" } : {}),
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+    // resolve each command's middleware stack once per command class, not once per request
+    cacheMiddleware: true,
+  });
 }

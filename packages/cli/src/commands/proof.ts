@@ -1,6 +1,6 @@
 // Keys, signed checkpoints, proof bundles: the commands that anchor a log outside its store.
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import {
@@ -14,11 +14,11 @@ import {
   parseSignerKey,
   parseVerifierKey,
   proveRecord,
-  readCheckpointNote,
   signingKeyFromSeed,
   UnprovableLogError,
   verifyBundle,
 } from "@opsledger/core";
+import { checkpointName, isFolder, openCheckpointFolder } from "../checkpoint-folder.ts";
 import { type Context, describeLocation, readJsonFile, readTextFile } from "../context.ts";
 import { EXIT, RefusedError, UsageError } from "../exit-codes.ts";
 import { flag, has, list } from "../invocation.ts";
@@ -54,30 +54,23 @@ async function verifiersFrom(context: Context): Promise<NoteVerifier[]> {
   return verifiers;
 }
 
-const CHECKPOINT_FILE = /\.checkpoint$/;
-
-/** Every `--checkpoint`: a file, or a directory whose `*.checkpoint` files of this ledger's origin are all used. */
+/** Every `--checkpoint`: a file, or a folder (directory, s3://bucket/prefix) whose checkpoints of this ledger's origin are all used. */
 async function checkpointsFrom(context: Context, origin: string): Promise<string[]> {
   const notes: string[] = [];
   for (const value of list(context.invocation, "checkpoint")) {
-    const path = resolve(context.io.cwd, value);
-    const isDir = await stat(path).then(
-      (s) => s.isDirectory(),
-      () => false,
-    );
-    if (!isDir) {
+    if (!(await isFolder(value, context.io.cwd))) {
       notes.push(await readTextFile(context.io, value, "checkpoint"));
       continue;
     }
-    const names = (await readdir(path)).filter((name) => CHECKPOINT_FILE.test(name)).sort();
-    const mine = [];
-    for (const name of names) {
-      const note = await readFile(join(path, name), "utf8");
-      // a directory may hold several ledgers' checkpoints: only this one's are anchors for it
-      if (readCheckpointNote(note)?.origin === origin) mine.push(note);
+    const folder = await openCheckpointFolder(value, context.io, context.location);
+    try {
+      // a folder may hold several ledgers' checkpoints: only this one's are anchors for it
+      const mine = await folder.notes(origin);
+      if (mine.length === 0) throw new RefusedError(`no checkpoint of ${origin} in ${value}`);
+      notes.push(...mine);
+    } finally {
+      folder.close();
     }
-    if (mine.length === 0) throw new RefusedError(`no checkpoint of ${origin} in the directory ${value}`);
-    notes.push(...mine);
   }
   return notes;
 }
@@ -164,50 +157,50 @@ export async function keysGenerate(context: Context): Promise<number> {
 export async function checkpoint(context: Context): Promise<number> {
   const signer = await signerFrom(context, "key");
   const origin = originOf(context);
-  const outFlag = flag(context.invocation, "out");
-  const outPath = outFlag === undefined ? undefined : resolve(context.io.cwd, outFlag);
-  const outIsDir =
-    outPath !== undefined &&
-    (outFlag?.endsWith("/") ||
-      (await stat(outPath).then(
-        (s) => s.isDirectory(),
-        () => false,
-      )));
-  // a log never signs a checkpoint inconsistent with one it signed before: those in the directory are anchors
-  const previousNotes = outIsDir && outPath ? await notesIn(outPath, origin) : [];
-  const store = await context.store();
-  const bar = context.out.progress("verifying the chain", await context.headSeq());
-  let signed: Awaited<ReturnType<typeof createCheckpoint>>;
+  const out = flag(context.invocation, "out");
+  const folder =
+    out !== undefined && (await isFolder(out, context.io.cwd)) ? await openCheckpointFolder(out, context.io, context.location) : undefined;
   try {
-    signed = await createCheckpoint(store, context.fleetId, [signer], {
-      origin,
-      previous: previousNotes,
-      verifierKeys: [parseVerifierKey(signer.verifierKey)],
-      onProgress: (n) => bar.update(n),
-    });
-  } catch (error) {
-    if (!(error instanceof UnprovableLogError)) throw error;
-    bar.done();
-    return reportUnprovable(context, error);
+    // a log never signs a checkpoint inconsistent with one it signed before: those in the folder are anchors
+    const previous = folder ? await folder.notes(origin) : [];
+    const store = await context.store();
+    const bar = context.out.progress("verifying the chain", await context.headSeq());
+    let signed: Awaited<ReturnType<typeof createCheckpoint>>;
+    try {
+      signed = await createCheckpoint(store, context.fleetId, [signer], {
+        origin,
+        previous,
+        verifierKeys: [parseVerifierKey(signer.verifierKey)],
+        onProgress: (n) => bar.update(n),
+      });
+    } catch (error) {
+      if (!(error instanceof UnprovableLogError)) throw error;
+      return reportUnprovable(context, error);
+    } finally {
+      bar.done();
+    }
+    let file: string | undefined;
+    if (folder) file = await folder.put(checkpointName(context.fleetId, signed.size), signed.note);
+    else if (out !== undefined) {
+      file = resolve(context.io.cwd, out);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, signed.note);
+    }
+    if (context.out.json)
+      context.out.printJson({
+        ok: true,
+        origin,
+        size: signed.size,
+        rootHash: signed.rootHash,
+        note: signed.note,
+        ...(file ? { file } : {}),
+      });
+    else if (file) context.out.line(`signed the checkpoint of ${origin} at size ${signed.size} (root ${signed.rootHash}) to ${file}`);
+    else context.io.stdout.write(signed.note);
+    return 0;
+  } finally {
+    folder?.close();
   }
-  bar.done();
-  let file: string | undefined;
-  if (outPath !== undefined) {
-    file = outIsDir ? join(outPath, `${context.fleetId}-${String(signed.size).padStart(20, "0")}.checkpoint`) : outPath;
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, signed.note);
-  }
-  if (context.out.json)
-    context.out.printJson({ ok: true, origin, size: signed.size, rootHash: signed.rootHash, note: signed.note, ...(file ? { file } : {}) });
-  else if (file) context.out.line(`signed the checkpoint of ${origin} at size ${signed.size} (root ${signed.rootHash}) to ${file}`);
-  else context.io.stdout.write(signed.note);
-  return 0;
-}
-
-async function notesIn(dir: string, origin: string): Promise<string[]> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  const notes = await Promise.all(names.filter((n) => CHECKPOINT_FILE.test(n)).map((n) => readFile(join(dir, n), "utf8")));
-  return notes.filter((note) => readCheckpointNote(note)?.origin === origin);
 }
 
 function reportUnprovable(context: Context, error: UnprovableLogError): number {

@@ -392,7 +392,10 @@ async function trustedAnchors(
   }
   const recalled = await options.memory?.recall();
   const remembered: Checkpoint | undefined = recalled === undefined ? undefined : readCheckpointNote(recalled);
-  if (recalled !== undefined && remembered?.origin === origin) {
+  // one the verifier remembers is left out when a checkpoint passed in says the same
+  const repeated = (c: Checkpoint) =>
+    anchors.some((a) => a.size === c.size && a.rootHash !== undefined && equalBytes(a.rootHash, c.rootHash));
+  if (recalled !== undefined && remembered?.origin === origin && !repeated(remembered)) {
     anchors.push({
       kind: "remembered",
       size: remembered.size,

@@ -130,12 +130,7 @@ export function verifyInclusion(index: number, size: number, leaf: Digest, proof
     if (sn === 0) return false;
     if (fn % 2 === 1 || fn === sn) {
       r = hashChildren(p, r);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
+      if (fn % 2 === 0) [fn, sn] = shiftToOddOrZero(fn, sn);
     } else {
       r = hashChildren(r, p);
     }
@@ -170,12 +165,7 @@ export function verifyConsistency(oldSize: number, newSize: number, proof: reado
     if (fn % 2 === 1 || fn === sn) {
       fr = hashChildren(c, fr);
       sr = hashChildren(c, sr);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
+      if (fn % 2 === 0) [fn, sn] = shiftToOddOrZero(fn, sn);
     } else {
       sr = hashChildren(sr, c);
     }
@@ -183,6 +173,15 @@ export function verifyConsistency(oldSize: number, newSize: number, proof: reado
     sn = Math.floor(sn / 2);
   }
   return sn === 0 && equalBytes(fr, oldRoot) && equalBytes(sr, newRoot);
+}
+
+// right-shifts both indexes together until fn is odd or 0 (RFC 9162 §2.1.3.2 step ii, §2.1.4.2 step ii)
+function shiftToOddOrZero(fn: number, sn: number): [number, number] {
+  while (fn % 2 === 0 && fn !== 0) {
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return [fn, sn];
 }
 
 const isDigest = (bytes: Uint8Array): boolean => bytes.length === 32;
