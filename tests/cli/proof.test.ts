@@ -73,6 +73,14 @@ describe("anchoring a log outside its store (fs)", () => {
     const bare = await opsledger(["verify", "--expect-head", `${head.seq}:${head.hash}`, "--no-remember", "--json", ...store], { cwd });
     expect(bare.code).toBe(3);
     expect(bare.json.breaks).toEqual([expect.objectContaining({ seq: 6, kind: "truncated_below_checkpoint" })]);
+    // nor is a proof made against a log that lost what the checkpoint signed
+    const checkpointFile = join(checkpoints, "default-00000000000000000007.checkpoint");
+    const unproved = await opsledger(
+      ["prove", "2", "--checkpoint", checkpointFile, "--key", vkey, "--out", join(cwd, "x.json"), "--json", ...store],
+      { cwd },
+    );
+    expect(unproved.code).toBe(3);
+    expect(unproved.json.breaks).toEqual([expect.objectContaining({ seq: 6, kind: "truncated_below_checkpoint" })]);
     // no file passed: the verifier remembers the checkpoint it verified (trust on first use)
     const remembered = await opsledger(["verify", ...store], { cwd });
     expect(remembered.code).toBe(3);

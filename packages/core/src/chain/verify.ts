@@ -151,9 +151,12 @@ async function* openLines(store: EventStore, streamId: string): AsyncGenerator<O
 /**
  * Streams a log from the store and checks every record: readable, its hash, its link to the
  * previous record, gapless ascending seq, and that it belongs to this ledger. Memory stays
- * constant whatever the log's length.
+ * constant whatever the log's length. Given anchors (signed `checkpoints` with their
+ * `verifierKeys`, an `expectHead`, a `memory`), it also proves the log is a consistent extension
+ * of each, through the RFC 9162 Merkle tree it keeps as it reads (O(log n) state).
  * @example
  * const report = await verifyLog(store, "default");
+ * const anchored = await verifyLog(store, "default", { checkpoints: [note], verifierKeys: [vkey] });
  * if (!report.ok) for (const b of report.breaks) console.error(b.seq, b.kind, b.detail);
  */
 export async function verifyLog(store: EventStore, streamId: string, options: VerifyOptions = {}): Promise<VerificationReport> {
