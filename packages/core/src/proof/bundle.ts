@@ -93,7 +93,8 @@ class LeafBuffer {
 /**
  * A proof bundle for the record at `seq`: the record, its inclusion proof in the tree of the
  * signed `checkpoint`, and, given an `older` checkpoint, the proof that the older tree is a prefix
- * of the newer one. Reads and verifies the log up to the checkpoint's size (O(size) reads and hashes).
+ * of the newer one. Reads and verifies the whole log once, and hashes the tree up to the
+ * checkpoint's size (O(size): no tree state is stored beside the log).
  * @throws {UnprovableLogError} when the log has breaks, does not match the checkpoint, or `seq` is beyond it.
  */
 export async function proveRecord(
@@ -116,21 +117,38 @@ export async function proveRecord(
   const older = options.older === undefined ? undefined : openCheckpoint(options.older, verifiers, origin);
   if (older && !older.ok) throw new UnprovableLogError(`the older checkpoint does not verify: ${older.reason}`, []);
   if (older?.ok && older.checkpoint.size > size) throw new UnprovableLogError("the older checkpoint is larger than the checkpoint", []);
+  if (older?.ok && older.checkpoint.size === 0) throw new UnprovableLogError("an older checkpoint of an empty log proves nothing", []);
   if (!Number.isSafeInteger(seq) || seq < 1 || seq > size) {
     throw new UnprovableLogError(`seq ${seq} is not in the checkpoint, which covers seq 1..${size}`, []);
   }
   const leaves = new LeafBuffer();
   let record: string | undefined;
+  // one pass: the chain is verified and the leaves kept; the proofs, checked against the signed
+  // roots, then show the log matches the checkpoints without a second tree being built
   const report = await verifyLog(store, streamId, {
-    origin,
-    verifierKeys: verifiers,
-    checkpoints: [options.checkpoint, ...(options.older === undefined ? [] : [options.older])],
     onRecord: (envelope: Envelope, hash: string) => {
       if (envelope.seq <= size) leaves.push(recordLeaf(hash));
     },
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
-  if (!report.ok) throw new UnprovableLogError(`ledger "${streamId}" does not verify against the checkpoint: no proof made`, report.breaks);
+  if (!report.ok) throw new UnprovableLogError(`ledger "${streamId}" does not verify: no proof made`, report.breaks);
+  const path = leaves.size < size ? undefined : inclusionProof(leaves.at, seq - 1, size);
+  const consistency = older?.ok && path ? consistencyProof(leaves.at, older.checkpoint.size, size) : undefined;
+  const matches =
+    path !== undefined &&
+    verifyInclusion(seq - 1, size, leaves.at(seq - 1), path, opened.checkpoint.rootHash) &&
+    (!older?.ok ||
+      (consistency !== undefined &&
+        verifyConsistency(older.checkpoint.size, size, consistency, older.checkpoint.rootHash, opened.checkpoint.rootHash)));
+  if (!matches) {
+    // the log is not what a checkpoint signed: verify against them for the breaks, with their seqs
+    const anchored = await verifyLog(store, streamId, {
+      origin,
+      verifierKeys: verifiers,
+      checkpoints: [options.checkpoint, ...(options.older === undefined ? [] : [options.older])],
+    });
+    throw new UnprovableLogError(`ledger "${streamId}" does not match the checkpoint: no proof made`, anchored.breaks);
+  }
   for await (const stored of store.read(streamId, { fromSeq: seq })) {
     record = stored.line;
     break;
@@ -143,11 +161,9 @@ export async function proveRecord(
     seq,
     record,
     treeSize: size,
-    inclusionProof: encode(inclusionProof(leaves.at, seq - 1, size)),
+    inclusionProof: encode(path),
     checkpoint: options.checkpoint,
-    ...(older?.ok
-      ? { consistency: { checkpoint: older.checkpoint.note, proof: encode(consistencyProof(leaves.at, older.checkpoint.size, size)) } }
-      : {}),
+    ...(older?.ok && consistency ? { consistency: { checkpoint: older.checkpoint.note, proof: encode(consistency) } } : {}),
   };
 }
 
