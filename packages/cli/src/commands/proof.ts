@@ -21,7 +21,7 @@ import {
 import { checkpointName, isFolder, openCheckpointFolder } from "../checkpoint-folder.ts";
 import { type Context, describeLocation, readJsonFile, readTextFile } from "../context.ts";
 import { EXIT, RefusedError, UsageError } from "../exit-codes.ts";
-import { flag, has, list } from "../invocation.ts";
+import { flag, list } from "../invocation.ts";
 
 /** The signing key of `--key FILE` (or `--signing-key FILE`), else $OPSLEDGER_SIGNING_KEY (the key text). */
 async function signerFrom(context: Context, flagName: string): Promise<NoteSigner & { readonly verifierKey: string }> {
@@ -119,8 +119,8 @@ export async function anchorOptions(context: Context): Promise<{
     if (!match) throw new UsageError(`--expect-head must be <seq>:<64 hex hash>, got ${head}`);
     expectHead = { seq: Number(match[1]), hash: match[2] as string };
   }
-  const memory =
-    has(context.invocation, "no-remember") || context.invocation.flags.get("remember") === false ? undefined : memoryFile(context);
+  // commander reads --no-remember as remember: false
+  const memory = context.invocation.flags.get("remember") === false ? undefined : memoryFile(context);
   return {
     options: { checkpoints, verifierKeys, ...(expectHead ? { expectHead } : {}), ...(memory ? { memory: checkpointMemory(memory) } : {}) },
     memory,
