@@ -1,4 +1,4 @@
-import { isOpsledgerError } from "@opsledger/core";
+import { isOpsledgerError, UnprovableLogError } from "@opsledger/core";
 
 /** The CLI's exit codes (architecture §4), one table. */
 export const EXIT = {
@@ -33,6 +33,8 @@ export class RefusedError extends Error {
 export function exitCodeOf(error: unknown): number {
   if (error instanceof UsageError) return EXIT.usage;
   if (error instanceof RefusedError) return EXIT.refused;
+  // a log that cannot be signed or proved: a break when verification found one
+  if (error instanceof UnprovableLogError) return error.breaks.length > 0 ? EXIT.broken : EXIT.refused;
   if (isOpsledgerError(error, "CHAIN_BROKEN") || isOpsledgerError(error, "STORE_INTEGRITY")) return EXIT.broken;
   if (isOpsledgerError(error, "STORE_UNAVAILABLE") || isOpsledgerError(error, "STREAM_CONFLICT") || isOpsledgerError(error, "STORE_CLOSED"))
     return EXIT.store;

@@ -64,6 +64,14 @@ export function createOutput(io: Io, json: boolean, extras: () => Record<string,
   };
 }
 
+/** One break of a verification as every command prints it: `  seq 12 gap at <file>:<offset>: detail`. */
+export const breakLine = (b: {
+  readonly seq: number;
+  readonly kind: string;
+  readonly location?: string;
+  readonly detail: string;
+}): string => `  seq ${b.seq} ${b.kind}${b.location ? ` at ${b.location}` : ""}: ${b.detail}`;
+
 /** "1 batch", "2 batches", "1 candidate", "3 candidates": a count with its noun. */
 export const plural = (count: number, noun: string): string =>
   `${count} ${noun}${count === 1 ? "" : /(s|sh|ch|x)$/.test(noun) ? "es" : "s"}`;

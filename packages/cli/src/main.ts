@@ -1,7 +1,7 @@
-import { isOpsledgerError } from "@opsledger/core";
+import { isOpsledgerError, UnprovableLogError } from "@opsledger/core";
 import { CommanderError } from "commander";
 import { EXIT, exitCodeOf, RefusedError, UsageError } from "./exit-codes.ts";
-import type { Io } from "./io.ts";
+import { breakLine, type Io } from "./io.ts";
 import { buildProgram } from "./program.ts";
 
 export { EXIT } from "./exit-codes.ts";
@@ -57,6 +57,7 @@ function report(io: Io, json: boolean, words: string, error: unknown, hint = "")
   const code = exitCodeOf(error);
   const message = error instanceof Error ? error.message : String(error);
   const issues = error instanceof RefusedError ? error.issues : [];
+  const breaks = error instanceof UnprovableLogError ? error.breaks : [];
   const usage = error instanceof UsageError ? `see opsledger ${words ? `${words} ` : ""}--help` : "";
   if (json) {
     const body = {
@@ -67,6 +68,7 @@ function report(io: Io, json: boolean, words: string, error: unknown, hint = "")
       ...(isOpsledgerError(error) ? { code: error.code } : {}),
       ...(hint ? { hint } : {}),
       ...(issues.length ? { errors: issues } : {}),
+      ...(breaks.length ? { breaks } : {}),
     };
     io.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
   }
@@ -75,6 +77,7 @@ function report(io: Io, json: boolean, words: string, error: unknown, hint = "")
     const text = issue.message.startsWith(issue.path) ? issue.message : `${issue.path}: ${issue.message}`;
     io.stderr.write(`  - ${text}\n`);
   }
+  for (const b of breaks) io.stderr.write(`${breakLine(b)}\n`);
   if (hint) io.stderr.write(`${hint}\n`);
   if (usage) io.stderr.write(`${usage}\n`);
   if (!(error instanceof UsageError || error instanceof RefusedError || isOpsledgerError(error)) && io.env["OPSLEDGER_DEBUG"]) {

@@ -273,10 +273,11 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
     const crossed = Math.floor(tree.size / everyRecords) > Math.floor(published.size / everyRecords);
     const late = autoCheckpoints.everyMs !== undefined && tree.size > published.size && now - published.at >= autoCheckpoints.everyMs;
     if (!crossed && !late) return;
-    const checkpoint = { size: tree.size, rootHash: toBase64(tree.root()) };
+    const root = tree.root();
+    const checkpoint = { size: tree.size, rootHash: toBase64(root) };
     try {
       const origin = autoCheckpoints.origin ?? ledgerOrigin(fleetId);
-      const note = await signCheckpoint({ origin, size: checkpoint.size, rootHash: tree.root() }, autoCheckpoints.signers);
+      const note = await signCheckpoint({ origin, size: checkpoint.size, rootHash: root }, autoCheckpoints.signers);
       await autoCheckpoints.publish(note, checkpoint);
       published = { size: checkpoint.size, at: now };
     } catch (error) {

@@ -15,7 +15,6 @@ import {
   parseVerifierKey,
   proveRecord,
   signingKeyFromSeed,
-  UnprovableLogError,
   verifyBundle,
 } from "@opsledger/core";
 import { checkpointName, isFolder, openCheckpointFolder } from "../checkpoint-folder.ts";
@@ -173,9 +172,6 @@ export async function checkpoint(context: Context): Promise<number> {
         verifierKeys: [parseVerifierKey(signer.verifierKey)],
         onProgress: (n) => bar.update(n),
       });
-    } catch (error) {
-      if (!(error instanceof UnprovableLogError)) throw error;
-      return reportUnprovable(context, error);
     } finally {
       bar.done();
     }
@@ -203,19 +199,6 @@ export async function checkpoint(context: Context): Promise<number> {
   }
 }
 
-function reportUnprovable(context: Context, error: UnprovableLogError): number {
-  if (context.out.json)
-    context.out.printJson({
-      ok: false,
-      error: error.message,
-      exitCode: error.breaks.length > 0 ? EXIT.broken : EXIT.refused,
-      breaks: error.breaks,
-    });
-  context.out.error(`opsledger: ${error.message}`);
-  for (const b of error.breaks) context.out.error(`  seq ${b.seq} ${b.kind}${b.location ? ` at ${b.location}` : ""}: ${b.detail}`);
-  return error.breaks.length > 0 ? EXIT.broken : EXIT.refused;
-}
-
 export async function prove(context: Context): Promise<number> {
   const value = context.invocation.positionals[0] as string;
   const seq = Number(value);
@@ -232,12 +215,7 @@ export async function prove(context: Context): Promise<number> {
     // no checkpoint given: sign one of the log as it is now
     const signer = await signerFrom(context, "signing-key");
     const store = await context.store();
-    try {
-      note = (await createCheckpoint(store, context.fleetId, [signer], { origin })).note;
-    } catch (error) {
-      if (error instanceof UnprovableLogError) return reportUnprovable(context, error);
-      throw error;
-    }
+    note = (await createCheckpoint(store, context.fleetId, [signer], { origin })).note;
     verifiers = [...verifiers, parseVerifierKey(signer.verifierKey)];
   }
   const olderFile = flag(context.invocation, "older");
@@ -253,10 +231,6 @@ export async function prove(context: Context): Promise<number> {
       origin,
       onProgress: (n) => bar.update(n),
     });
-  } catch (error) {
-    bar.done();
-    if (error instanceof UnprovableLogError) return reportUnprovable(context, error);
-    throw error;
   } finally {
     bar.done();
   }

@@ -16,7 +16,7 @@ import {
 import type { Context } from "../context.ts";
 import { EXIT, RefusedError, UsageError } from "../exit-codes.ts";
 import { flag } from "../invocation.ts";
-import { plural } from "../io.ts";
+import { breakLine, plural } from "../io.ts";
 import { anchorOptions } from "./proof.ts";
 
 /** A few lines an operator reads first: fleet, autonomy, rollout, governance, outcomes. */
@@ -198,7 +198,7 @@ export async function verify(context: Context): Promise<number> {
     );
   } else {
     context.out.line(`${context.out.paint.red(plural(breaks.length, "break"))} in ${chain.count} records:`);
-    for (const b of breaks) context.out.line(`  seq ${b.seq} ${b.kind}${b.location ? ` at ${b.location}` : ""}: ${b.detail}`);
+    for (const b of breaks) context.out.line(breakLine(b));
     if (rememberedFailed)
       context.out.error(`this verifier remembered that checkpoint in ${memory}; if the log was replaced on purpose, remove that file`);
   }

@@ -317,8 +317,9 @@ export async function verifyLog(store: EventStore, streamId: string, options: Ve
     if (accept(current)) break;
   }
 
-  if (!(options.failFast === true && breaks.length > 0)) reportDeferred();
-  const stopped = options.failFast === true && breaks.length > 0;
+  const stoppedEarly = (): boolean => options.failFast === true && breaks.length > 0;
+  if (!stoppedEarly()) reportDeferred();
+  const stopped = stoppedEarly();
   // the store's head is checked against a chain that held: after a break, positions and seqs part
   // ways and a head the store derives from positions (an object's first seq plus its line count)
   // would only report the same damage again, at the wrong seq
@@ -336,7 +337,7 @@ export async function verifyLog(store: EventStore, streamId: string, options: Ve
     }
   }
   const missing = anchors[nextAnchor];
-  if (!(options.failFast === true && breaks.length > 0) && chainHeld && !anchorFailed && missing) {
+  if (!stoppedEarly() && chainHeld && !anchorFailed && missing) {
     // the largest anchor beyond the end says the most; every one is inconsistent
     for (const a of anchors.slice(nextAnchor)) a.consistent = false;
     const largest = anchors[anchors.length - 1] as Anchor;
