@@ -1,4 +1,4 @@
-import { isOpsledgerError, UnprovableLogError } from "@opsledger/core";
+import { type Issue, isOpsledgerError, ROOT_PATH, UnprovableLogError } from "@opsledger/core";
 import { CommanderError } from "commander";
 import { EXIT, exitCodeOf, RefusedError, UsageError } from "./exit-codes.ts";
 import { breakLine, type Io } from "./io.ts";
@@ -73,10 +73,7 @@ function report(io: Io, json: boolean, words: string, error: unknown, hint = "")
     io.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
   }
   io.stderr.write(`opsledger${words ? ` ${words}` : ""}: ${message}\n`);
-  for (const issue of issues) {
-    const text = issue.message.startsWith(issue.path) ? issue.message : `${issue.path}: ${issue.message}`;
-    io.stderr.write(`  - ${text}\n`);
-  }
+  for (const issue of issues) io.stderr.write(`  - ${issueLine(issue)}\n`);
   for (const b of breaks) io.stderr.write(`${breakLine(b)}\n`);
   if (hint) io.stderr.write(`${hint}\n`);
   if (usage) io.stderr.write(`${usage}\n`);
@@ -84,6 +81,13 @@ function report(io: Io, json: boolean, words: string, error: unknown, hint = "")
     io.stderr.write(`${(error as Error).stack}\n`);
   }
   return code;
+}
+
+/** An issue as a person reads it: the message (its path in front when the message does not name it), the detail beside it. */
+function issueLine(issue: Issue): string {
+  const subject = issue.path.split(".")[0] ?? "";
+  const text = issue.path === ROOT_PATH || issue.message.startsWith(subject) ? issue.message : `${issue.path}: ${issue.message}`;
+  return issue.detail ? `${text} (${issue.detail})` : text;
 }
 
 /** The command words of argv (`registry apply`), for messages: the known ones, in order, options and their values skipped. */

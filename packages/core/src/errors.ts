@@ -61,7 +61,10 @@ export class InvalidValueError extends OpsledgerError {
 /** One problem with an input document, at a JSON path. */
 export interface Issue {
   readonly path: string;
+  /** What is wrong; for a registry, the reference's text verbatim where it has one. */
   readonly message: string;
+  /** More about it (the values that failed, the allowed ones, a hint), kept out of the message. */
+  readonly detail?: string;
 }
 
 /** An event of an unknown type or with data that does not match its schema was refused before append. */

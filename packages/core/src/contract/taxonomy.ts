@@ -55,27 +55,28 @@ export const TAXONOMY: Readonly<Record<Category, CategoryDefinition>> = {
   },
 };
 
-// The categories one fleet result yields under taxonomy v1 (failed → reconcile_failed; critical or
-// degraded health → health_*), in code-point order, as shared lists: index
-// (failed ? 3 : 0) + (critical 1 | degraded 2 | otherwise 0); a skipped result yields none.
+// The categories fleet results yield under taxonomy v1 (failed → reconcile_failed; critical or
+// degraded health → health_*, whatever the status, as in the reference), in code-point order, as
+// shared lists indexed by a mask: critical 1 | degraded 2 | failed 4. A loop listed more than once
+// yields the union of its entries' masks.
 export const RESULT_CATEGORY_LISTS: readonly (readonly Category[])[] = [
   [],
   ["health_critical"],
   ["health_degraded"],
+  ["health_critical", "health_degraded"],
   ["reconcile_failed"],
   ["health_critical", "reconcile_failed"],
   ["health_degraded", "reconcile_failed"],
+  ["health_critical", "health_degraded", "reconcile_failed"],
 ];
 
 /** Which of {@link RESULT_CATEGORY_LISTS} a fleet result yields. */
-export const resultCategoryIndex = (result: { readonly status: string; readonly healthStatus: string }): number =>
-  result.status === "skipped"
-    ? 0
-    : (result.status === "failed" ? 3 : 0) + (result.healthStatus === "critical" ? 1 : result.healthStatus === "degraded" ? 2 : 0);
+export const resultCategoryMask = (result: { readonly status: string; readonly healthStatus: string }): number =>
+  (result.status === "failed" ? 4 : 0) + (result.healthStatus === "critical" ? 1 : result.healthStatus === "degraded" ? 2 : 0);
 
 /** The categories a fleet result yields, in code-point order (a shared list). */
 export const resultCategories = (result: { readonly status: string; readonly healthStatus: string }): readonly Category[] =>
-  RESULT_CATEGORY_LISTS[resultCategoryIndex(result)] as readonly Category[];
+  RESULT_CATEGORY_LISTS[resultCategoryMask(result)] as readonly Category[];
 
 export const isCategory = (value: unknown): value is Category => CATEGORIES.includes(value as Category);
 export const isIntent = (value: unknown): value is Intent => INTENTS.includes(value as Intent);

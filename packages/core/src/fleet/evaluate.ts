@@ -3,11 +3,11 @@ import {
   type Category,
   CONFIDENCE_RANK,
   RESULT_CATEGORY_LISTS,
-  resultCategoryIndex,
+  resultCategoryMask,
   SEVERITY_RANK,
   TAXONOMY,
 } from "../contract/taxonomy.ts";
-import type { AutoPauseTripped, CandidateDecision, PolicyEvaluated } from "../events/fleet-events.ts";
+import type { AutoPauseTripped, CandidateDecision, LoopResult, PolicyEvaluated } from "../events/fleet-events.ts";
 import { autoPauseMetrics, autoPauseTriggers } from "./autopause.ts";
 import { cohortPlacer, rolloutReasons } from "./cohort.ts";
 import { assessGovernance } from "./governance.ts";
@@ -87,7 +87,7 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
 
   // candidates in (loopId, category) code-point order, one per id: results sorted by loop id, and
   // within a loop health_* < reconcile_failed (code points), so no candidate list is sorted
-  const results = observation.data.results.filter((r) => r.status !== "skipped");
+  const results = [...observation.data.results];
   const byLoopId = allBelowSurrogates(results.map((r) => r.loopId))
     ? // the common case, and the hot one on large fleets: UTF-16 order is code-point order here
       (a: { loopId: string }, b: { loopId: string }) => (a.loopId < b.loopId ? -1 : a.loopId > b.loopId ? 1 : 0)
@@ -169,9 +169,6 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
   const loopSuppressions = new Map(Object.entries(suppressions));
   const globalSuppressions = suppressions["*"];
   const ignoreDedupe = context.ignoreDedupe === true;
-  let previousLoopId: string | null = null;
-  let previousCategory: Category | null = null;
-  // results are sorted by loop id, so one loop's candidates (even from duplicate results) are adjacent
   let countedLoopId: string | null = null;
   let selectedInLoop = 0;
   let selectedTotal = 0;
@@ -183,8 +180,15 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
   let dedupedCount = 0;
   const unsuppressedReasonLists = new Set<readonly string[]>();
 
-  for (const result of results) {
+  for (let next = 0; next < results.length; ) {
+    const result = results[next] as LoopResult;
     const { loopId } = result;
+    // a loop the state lists more than once (the reference accepts that) yields the union of its
+    // entries' categories, each once; results are sorted by loop id, so its entries are adjacent
+    let categoryMask = resultCategoryMask(result);
+    for (next++; next < results.length && (results[next] as LoopResult).loopId === loopId; next++) {
+      categoryMask |= resultCategoryMask(results[next] as LoopResult);
+    }
     const traceId = result.traceId ?? null;
     // the recorded rollout block is the shared placement itself
     const placement = placeLoop(loopId);
@@ -193,11 +197,7 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
     const loopSuppressed = loopSuppressions.size > 0 ? loopSuppressions.get(loopId) : undefined;
     const unsuppressedTimes = state.lastUnsuppressedAt.get(loopId);
     const dispatchTimes = state.lastDispatchedAt.get(loopId);
-    for (const { category, taxonomy, policyBits } of entryLists[resultCategoryIndex(result)] as CategoryEntry[]) {
-      // sorted, so a duplicate (the first wins) sits right after its twin
-      if (loopId === previousLoopId && category === previousCategory) continue;
-      previousLoopId = loopId;
-      previousCategory = category;
+    for (const { category, taxonomy, policyBits } of entryLists[categoryMask] as CategoryEntry[]) {
       const candidateId = `${loopId}:${category}`;
 
       // suppression: loop → global → dedupe

@@ -12,7 +12,8 @@ const ResultInputSchema = z.looseObject({
   status: z.enum(["success", "failed", "skipped"], { error: "must be one of success, failed, skipped" }),
   reasonCode: z.string().nullish(),
   reconcileStatus: z.string().nullish(),
-  healthStatus: z.enum(HEALTH_STATUSES, { error: "must be one of healthy, degraded, critical, unknown" }).nullish(),
+  // any string, as the reference reads it: one it does not know yields no candidate, like "unknown"
+  healthStatus: z.string({ error: "must be a string when present" }).nullish(),
   healthReasonCodes: z.array(z.string(), { error: "must be an array of strings" }).nullish(),
   transitionState: z.string().nullish(),
   transport: z.enum(["local", "sprite_service"], { error: "must be one of local, sprite_service" }).nullish(),
@@ -50,7 +51,8 @@ export function fleetRollup(
 /**
  * Reads a fleet state v1 document into an observation. Loops the registry disables are recorded
  * as skipped with `loop_disabled` (whether or not the document lists them); loops the registry
- * does not know are kept and evaluated, as the reference does.
+ * does not know, loops listed more than once and health strings outside the four known ones are
+ * kept and evaluated as the reference evaluates them.
  */
 export function readFleetState(
   json: unknown,
@@ -69,25 +71,22 @@ export function readFleetState(
   const input = parsed.data;
   const loops = new Map((registry?.loops ?? []).map((loop) => [loop.loopId, loop]));
   const seen = new Set<string>();
-  const errors: Issue[] = [];
   const results: LoopResult[] = [];
-  input.results.forEach((raw, index) => {
-    if (seen.has(raw.loopId)) {
-      errors.push({ path: `results[${index}].loopId`, message: `results[${index}].loopId "${raw.loopId}" appears more than once` });
-      return;
-    }
+  // a loop listed more than once is kept as listed, as the reference does: its candidates are the
+  // union of its entries' (fleet/evaluate.ts), the counts count every entry
+  for (const raw of input.results) {
     seen.add(raw.loopId);
     const loop = loops.get(raw.loopId);
     if (loop && !loop.enabled) {
       results.push(skipped(raw.loopId, loop.transport));
-      return;
+      continue;
     }
     results.push({
       loopId: raw.loopId,
       status: raw.status,
       ...(raw.reasonCode ? { reasonCode: raw.reasonCode } : {}),
       ...(raw.reconcileStatus ? { reconcileStatus: raw.reconcileStatus } : {}),
-      healthStatus: raw.healthStatus ?? "unknown",
+      healthStatus: knownHealth(raw.healthStatus),
       healthReasonCodes: raw.healthReasonCodes ?? [],
       ...(raw.transitionState ? { transitionState: raw.transitionState } : {}),
       transport: raw.transport ?? loop?.transport ?? "local",
@@ -95,8 +94,7 @@ export function readFleetState(
       ...(raw.traceId ? { traceId: raw.traceId } : {}),
       registered: loop !== undefined,
     });
-  });
-  if (errors.length > 0) return { ok: false, errors };
+  }
   for (const loop of loops.values()) if (!loop.enabled && !seen.has(loop.loopId)) results.push(skipped(loop.loopId, loop.transport));
   return {
     ok: true,
@@ -110,6 +108,9 @@ export function readFleetState(
     },
   };
 }
+
+const knownHealth = (reported: string | null | undefined): LoopResult["healthStatus"] =>
+  HEALTH_STATUSES.includes(reported as LoopResult["healthStatus"]) ? (reported as LoopResult["healthStatus"]) : "unknown";
 
 const skipped = (loopId: string, transport: "local" | "sprite_service"): LoopResult => ({
   loopId,
