@@ -266,11 +266,27 @@ describe("opsledger: errors and exit codes", () => {
     );
     const run = await opsledger(["registry", "apply", bad, "--store", join(cwd, "refused"), "--json"], { cwd });
     expect(run.code).toBe(1);
+    // the reference's list: with no governance object, every piece guarded_auto needs is named
     expect(run.json.errors.map((e: any) => e.path)).toEqual([
       "loops[0].transport",
       "policy.autonomous.allow.intents",
       "policy.autonomous.governance",
+      "policy.autonomous.governance.actor",
+      "policy.autonomous.governance.approvalRef",
+      "policy.autonomous.governance.rationale",
+      "policy.autonomous.governance.changedAt",
+      "policy.autonomous.governance.reviewBy",
     ]);
+    expect(run.json.errors[0]).toEqual({
+      path: "loops[0].transport",
+      message: "loops[0]: transport must be local or sprite_service",
+      detail: 'got "ftp"',
+    });
+    // the reference's words, and what they do not say beside them
+    expect(run.stderr).toContain('  - loops[0]: transport must be local or sprite_service (got "ftp")\n');
+    expect(run.stderr).toContain(
+      "  - policy.autonomous.allow.intents contains unsupported intents (unsupported: approve; allowed: cancel)\n",
+    );
     expect(run.stderr).toContain("policy.autonomous.governance is required when policy.mode is guarded_auto");
     expect(run.stderr).not.toMatch(/\n\s+at /);
     // nothing was written: not even the store directory exists

@@ -64,7 +64,8 @@ export function registryIssues(input: unknown, now: number): Issue[] {
 
 function loopIssues(loops: readonly unknown[], report: Report): void {
   const ids = loops.map((loop) => (isJsonObject(loop) ? loop["loopId"] : undefined)).filter((id) => typeof id === "string");
-  const repeated = [...new Set(ids.filter((id, index) => ids.indexOf(id) !== index))];
+  const seen = new Set<unknown>();
+  const repeated = [...new Set(ids.filter((id) => seen.has(id) || !seen.add(id)))];
   if (repeated.length > 0) {
     report("loops", "loopId values must be unique", `declared more than once: ${repeated.map((id) => JSON.stringify(id)).join(", ")}`);
   }

@@ -3,7 +3,7 @@ import { TAXONOMY } from "../contract/taxonomy.ts";
 import type { CandidateDecision } from "../events/fleet-events.ts";
 import { decideEvaluation } from "./evaluate.ts";
 import { sortedUnique } from "./order.ts";
-import { type FleetState, idempotencyKey } from "./state.ts";
+import { type FleetState, type IntentRecord, idempotencyKey } from "./state.ts";
 
 /** The prefix of every idempotency key, as the reference's `--idempotency-prefix` default. */
 export const IDEMPOTENCY_PREFIX = "fleet-handoff";
@@ -67,46 +67,122 @@ export interface Plan {
 const GUARD = { execution_ambiguous: "autonomous_retry_guard_ambiguous", execution_failed: "autonomous_retry_guard_failed" } as const;
 const OUTCOME = { in_flight: "in_flight", executed: "executed", execution_ambiguous: "ambiguous", execution_failed: "failed" } as const;
 
+/** What the plan decides for one candidate, before it is spelled out as an intent. */
+interface PlanEntry {
+  readonly candidate: CandidateDecision;
+  readonly number: number;
+  readonly openedBy: string;
+  readonly current: IntentRecord | undefined;
+  readonly status: PlannedIntent["status"];
+  readonly outcome: NonNullable<PlannedIntent["lastOutcome"]>["status"] | null;
+  readonly reasons: readonly string[];
+}
+
 /**
- * Builds the plan from the last evaluation. An intent is auto-eligible only when the evaluation
- * found it eligible AND every gate and rail still lets it through now (kill switch, pauses,
- * governance, caps, cooldown, policy changes since), its instance was never dispatched, and no
- * retry guard holds. Registry-suppressed candidates become no intent; deduped ones still do, so
- * the manual backlog shows every pending intent (the reference's dedupe hid them).
+ * The plan's decision for every candidate of the last evaluation. An intent is auto-eligible only
+ * when the evaluation found it eligible AND every gate and rail still lets it through now (kill
+ * switch, pauses, governance, caps, cooldown, policy changes since), its instance was never
+ * dispatched, and no retry guard holds. Registry-suppressed candidates become no intent; deduped
+ * ones still do, so the manual backlog shows every pending intent (the reference's dedupe hid them).
  */
-export function computePlan(state: FleetState, now: Date, dispatchTraceId?: string | null): Plan {
-  const evaluation = state.evaluation;
-  const policy = state.policy;
-  if (!evaluation || !policy || !state.observation) {
-    return { evaluationSeq: null, intents: [], summary: summarize([], 0, 0), reasonCodes: ["fleet_handoff_no_action"] };
-  }
-  const recheck = new Map(
-    decideEvaluation(state, {
-      now,
-      traceId: evaluation.data.traceId,
-      evaluationId: "dispatch-recheck",
-      ignoreDedupe: true,
-    }).evaluation.candidates.map((c) => [c.candidateId, c]),
-  );
-  const loops = new Map(policy.registry.loops.map((loop) => [loop.loopId, loop]));
-  const intents: PlannedIntent[] = [];
+function planEntries(state: FleetState, now: Date): PlanEntry[] {
+  const evaluation = state.evaluation as NonNullable<FleetState["evaluation"]>;
+  const rechecked = decideEvaluation(state, {
+    now,
+    traceId: evaluation.data.traceId,
+    evaluationId: "dispatch-recheck",
+    ignoreDedupe: true,
+  }).evaluation.candidates;
+  // both lists are in (loopId, category) order and usually hold the same candidates: walk them
+  // side by side, and look a candidate up by id only where they part
+  let byId: Map<string, CandidateDecision> | undefined;
+  let next = 0;
+  const recheckOf = (candidate: CandidateDecision): CandidateDecision | undefined => {
+    const at = rechecked[next];
+    if (at?.candidateId === candidate.candidateId) {
+      next++;
+      return at;
+    }
+    byId ??= new Map(rechecked.map((c) => [c.candidateId, c]));
+    return byId.get(candidate.candidateId);
+  };
+  const reasonsOf = sharedReasonLists();
+  const entries: PlanEntry[] = [];
   for (const candidate of evaluation.data.candidates) {
     if (candidate.suppressed && candidate.suppressionScope !== "cooldown") continue;
     const instance = state.instances.get(candidate.candidateId);
     if (instance && !instance.open) continue; // observed healthy since: nothing to remediate
     const number = instance?.instance ?? 1;
-    const intentId = `${candidate.candidateId}:${candidate.recommendedIntent}`;
-    const dispatched = state.intents.get(intentId);
+    // nothing dispatched yet (the common case on a large fleet): no intent id to build and look up
+    const dispatched = state.intents.size > 0 ? state.intents.get(intentIdOf(candidate)) : undefined;
     const current = dispatched?.instance === number ? dispatched : undefined;
-    const now_ = recheck.get(candidate.candidateId);
-    const reasons = [...candidate.reasons, ...(now_ ? now_.reasons : ["candidate_suppressed"])];
-    if (current?.status === "executed") reasons.push("autonomous_intent_already_dispatched");
-    if (current?.status === "in_flight") reasons.push(GUARD.execution_ambiguous, "dispatch_in_flight");
-    if (current?.status === "execution_ambiguous" || current?.status === "execution_failed") reasons.push(GUARD[current.status]);
-    const allReasons = sortedUnique(reasons);
+    const now_ = recheckOf(candidate);
+    const extra =
+      current?.status === "executed"
+        ? EXECUTED_REASONS
+        : current?.status === "in_flight"
+          ? IN_FLIGHT_REASONS
+          : current?.status === "execution_ambiguous" || current?.status === "execution_failed"
+            ? GUARD_REASONS[current.status]
+            : NO_REASONS;
+    entries.push({
+      candidate,
+      number,
+      openedBy: instance?.openedBy ?? "",
+      current,
+      status: current?.status === "in_flight" ? "in_flight" : current?.status === "executed" ? "executed" : "pending_operator_confirmation",
+      outcome: current ? OUTCOME[current.status] : null,
+      reasons: reasonsOf(candidate.reasons, now_ ? now_.reasons : SUPPRESSED_NOW, extra),
+    });
+  }
+  return entries;
+}
+
+const intentIdOf = (candidate: CandidateDecision): string => `${candidate.candidateId}:${candidate.recommendedIntent}`;
+
+const NO_REASONS: readonly string[] = [];
+const SUPPRESSED_NOW: readonly string[] = ["candidate_suppressed"];
+const EXECUTED_REASONS: readonly string[] = ["autonomous_intent_already_dispatched"];
+const IN_FLIGHT_REASONS: readonly string[] = [GUARD.execution_ambiguous, "dispatch_in_flight"];
+const GUARD_REASONS = { execution_ambiguous: [GUARD.execution_ambiguous], execution_failed: [GUARD.execution_failed] } as const;
+
+/**
+ * The sorted union of an intent's reason lists, one shared array per combination: evaluations
+ * share their reason lists between candidates, so a plan of 20k intents holds a handful of
+ * distinct lists (and the status counts them per list, not per intent).
+ */
+function sharedReasonLists() {
+  const cache = new Map<readonly string[], Map<readonly string[], Map<readonly string[], readonly string[]>>>();
+  return (recorded: readonly string[], now: readonly string[], extra: readonly string[]): readonly string[] => {
+    let byNow = cache.get(recorded);
+    if (!byNow) cache.set(recorded, (byNow = new Map()));
+    let byExtra = byNow.get(now);
+    if (!byExtra) byNow.set(now, (byExtra = new Map()));
+    let union = byExtra.get(extra);
+    if (!union) byExtra.set(extra, (union = sortedUnique([...recorded, ...now, ...extra])));
+    return union;
+  };
+}
+
+const NO_PLAN: Plan = {
+  evaluationSeq: null,
+  intents: [],
+  summary: summarize([], 0, 0),
+  reasonCodes: ["fleet_handoff_no_action"],
+};
+const planned = (state: FleetState): boolean => Boolean(state.evaluation && state.policy && state.observation);
+
+/** Builds the plan from the last evaluation, every intent spelled out (see {@link planEntries}). */
+export function computePlan(state: FleetState, now: Date, dispatchTraceId?: string | null): Plan {
+  if (!planned(state)) return NO_PLAN;
+  const evaluation = state.evaluation as NonNullable<FleetState["evaluation"]>;
+  const policy = state.policy as NonNullable<FleetState["policy"]>;
+  const entries = planEntries(state, now);
+  const loops = new Map(policy.registry.loops.map((loop) => [loop.loopId, loop]));
+  const intents = entries.map(({ candidate, number, openedBy, current, status, reasons }): PlannedIntent => {
     const loop = loops.get(candidate.loopId);
-    intents.push({
-      intentId,
+    return {
+      intentId: intentIdOf(candidate),
       candidateId: candidate.candidateId,
       loopId: candidate.loopId,
       category: candidate.category,
@@ -116,12 +192,12 @@ export function computePlan(state: FleetState, now: Date, dispatchTraceId?: stri
       signal: candidate.signal,
       intent: candidate.recommendedIntent,
       recommendedIntent: candidate.recommendedIntent,
-      status: current?.status === "in_flight" ? "in_flight" : current?.status === "executed" ? "executed" : "pending_operator_confirmation",
+      status,
       requiresOperatorConfirmation: true,
       instance: number,
       idempotencyKey: idempotencyKey([
         IDEMPOTENCY_PREFIX,
-        instance?.openedBy ?? "",
+        openedBy,
         `i${number}`,
         candidate.loopId,
         candidate.category,
@@ -133,7 +209,7 @@ export function computePlan(state: FleetState, now: Date, dispatchTraceId?: stri
       transport: loop?.transport ?? "local",
       service: loop?.service ?? { retryAttempts: 3, retryBackoffSeconds: 1 },
       metadata: loop?.metadata ?? {},
-      autonomous: { eligible: allReasons.length === 0, manualOnly: allReasons.length > 0, reasons: allReasons },
+      autonomous: { eligible: reasons.length === 0, manualOnly: reasons.length > 0, reasons },
       lastOutcome: current
         ? {
             status: OUTCOME[current.status],
@@ -142,37 +218,61 @@ export function computePlan(state: FleetState, now: Date, dispatchTraceId?: stri
             at: current.outcome?.at ?? current.requestedAt,
           }
         : null,
-    });
-  }
-  const unsuppressed = evaluation.data.counts.unsuppressedCount;
-  const summary = summarize(intents, evaluation.data.counts.candidateCount, unsuppressed);
-  return { evaluationSeq: evaluation.seq, intents, summary, reasonCodes: planReasonCodes(intents, summary) };
+    };
+  });
+  const summary = summarize(entries, evaluation.data.counts.candidateCount, evaluation.data.counts.unsuppressedCount);
+  return { evaluationSeq: evaluation.seq, intents, summary, reasonCodes: planReasonCodes(entries, summary) };
 }
 
-function summarize(intents: readonly PlannedIntent[], candidateCount: number, unsuppressed: number): PlanSummary {
-  const pending = intents.filter((i) => i.status === "pending_operator_confirmation");
-  const outcome = (status: string) => intents.filter((i) => i.lastOutcome?.status === status).length;
+/** What the status document reads of the plan: its counts, reason codes and the reasons by count, without spelling out intents. */
+export function planOutline(state: FleetState, now: Date): Omit<Plan, "intents"> & { readonly byAutonomyReason: Record<string, number> } {
+  if (!planned(state)) return { evaluationSeq: null, summary: NO_PLAN.summary, reasonCodes: NO_PLAN.reasonCodes, byAutonomyReason: {} };
+  const evaluation = state.evaluation as NonNullable<FleetState["evaluation"]>;
+  const entries = planEntries(state, now);
+  const summary = summarize(entries, evaluation.data.counts.candidateCount, evaluation.data.counts.unsuppressedCount);
+  // entries share their reason lists with the evaluation's, so few distinct lists are counted
+  const listCounts = new Map<readonly string[], number>();
+  for (const entry of entries) listCounts.set(entry.reasons, (listCounts.get(entry.reasons) ?? 0) + 1);
+  const byAutonomyReason: Record<string, number> = {};
+  for (const [reasons, times] of listCounts)
+    for (const reason of reasons) byAutonomyReason[reason] = (byAutonomyReason[reason] ?? 0) + times;
+  return { evaluationSeq: evaluation.seq, summary, reasonCodes: planReasonCodes(entries, summary), byAutonomyReason };
+}
+
+function summarize(entries: readonly PlanEntry[], candidateCount: number, unsuppressed: number): PlanSummary {
+  let autoEligible = 0;
+  let pending = 0;
+  let pendingManualOnly = 0;
+  const outcomes = { in_flight: 0, executed: 0, ambiguous: 0, failed: 0 };
+  for (const entry of entries) {
+    if (entry.reasons.length === 0) autoEligible++;
+    if (entry.status === "pending_operator_confirmation") {
+      pending++;
+      if (entry.reasons.length > 0) pendingManualOnly++;
+    }
+    if (entry.outcome) outcomes[entry.outcome]++;
+  }
   return {
     candidateCount,
     unsuppressedCandidateCount: unsuppressed,
-    intentCount: intents.length,
-    autoEligibleIntentCount: intents.filter((i) => i.autonomous.eligible).length,
-    manualOnlyIntentCount: intents.filter((i) => i.autonomous.manualOnly).length,
-    pendingConfirmationCount: pending.length,
-    pendingManualOnlyCount: pending.filter((i) => i.autonomous.manualOnly).length,
-    inFlightCount: outcome("in_flight"),
-    executedCount: outcome("executed"),
-    ambiguousCount: outcome("ambiguous"),
-    failedCount: outcome("failed"),
+    intentCount: entries.length,
+    autoEligibleIntentCount: autoEligible,
+    manualOnlyIntentCount: entries.length - autoEligible,
+    pendingConfirmationCount: pending,
+    pendingManualOnlyCount: pendingManualOnly,
+    inFlightCount: outcomes.in_flight,
+    executedCount: outcomes.executed,
+    ambiguousCount: outcomes.ambiguous,
+    failedCount: outcomes.failed,
   };
 }
 
 /** The handoff reason codes of a plan (reference §3.6 step 8). */
-export function planReasonCodes(intents: readonly PlannedIntent[], summary: PlanSummary): string[] {
-  const codes = [intents.length > 0 ? "fleet_handoff_action_required" : "fleet_handoff_no_action"];
+function planReasonCodes(entries: readonly PlanEntry[], summary: PlanSummary): string[] {
+  const codes = [entries.length > 0 ? "fleet_handoff_action_required" : "fleet_handoff_no_action"];
   if (summary.pendingConfirmationCount > 0) codes.push("fleet_handoff_confirmation_pending");
   // fleet_handoff_partial_mapping / _unmapped_candidates need a candidate without an intent: unreachable in taxonomy v1
-  if (intents.some((i) => i.autonomous.reasons.some((r) => r.startsWith("autonomous_retry_guard_"))))
+  if (entries.some((entry) => entry.reasons.some((r) => r.startsWith("autonomous_retry_guard_"))))
     codes.push("fleet_handoff_retry_guarded");
   if (summary.autoEligibleIntentCount > 0) codes.push("fleet_handoff_auto_eligible_intents");
   return sortedUnique(codes);

@@ -11,6 +11,15 @@ const countBy = <T>(items: readonly T[], key: (item: T) => string | null, seed: 
   return counts;
 };
 
+// how often each reason code occurs, counted per shared reason list (evaluations share them)
+function countReasons(candidates: readonly CandidateDecision[]): Record<string, number> {
+  const lists = new Map<readonly string[], number>();
+  for (const { reasons } of candidates) lists.set(reasons, (lists.get(reasons) ?? 0) + 1);
+  const counts: Record<string, number> = {};
+  for (const [reasons, times] of lists) for (const reason of reasons) counts[reason] = (counts[reason] ?? 0) + times;
+  return counts;
+}
+
 /** The reference's per-candidate `autonomous` block (§3.4), rebuilt from a recorded decision and the policy it used. */
 export function candidateView(candidate: CandidateDecision, registry: Registry, evaluation: PolicyEvaluated) {
   const { autonomous, mode } = registry.policy;
@@ -94,8 +103,13 @@ export function pauseView(registry: Registry, evaluation: PolicyEvaluated) {
  * policy-state fields (§3.5) for a recorded `PolicyEvaluated`, with the policy it read.
  */
 export function evaluationDocument(evaluation: PolicyEvaluated, registry: Registry, seq: number, at: string) {
-  const { rollout } = registry.policy.autonomous;
   const candidates = evaluation.candidates.map((candidate) => candidateView(candidate, registry, evaluation));
+  return { ...evaluationSummary(evaluation, registry, seq, at), candidates };
+}
+
+/** The evaluation document without its candidates (the status document reads only these). */
+export function evaluationSummary(evaluation: PolicyEvaluated, registry: Registry, seq: number, at: string) {
+  const { rollout } = registry.policy.autonomous;
   const unsuppressed = evaluation.candidates.filter((c) => !c.suppressed);
   const inScope = evaluation.candidates.filter((c) => c.rollout.inScope);
   return {
@@ -122,10 +136,7 @@ export function evaluationDocument(evaluation: PolicyEvaluated, registry: Regist
       byCategory: countBy(evaluation.candidates, (c) => c.category),
       bySuppressionReason: countBy(evaluation.candidates, (c) => c.suppressionReason),
       byAutonomy: { eligible: unsuppressed.filter((c) => c.eligible).length, manualOnly: unsuppressed.filter((c) => !c.eligible).length },
-      byAutonomyReason: countBy(
-        unsuppressed.flatMap((c) => c.reasons),
-        (reason) => reason,
-      ),
+      byAutonomyReason: countReasons(unsuppressed),
     },
     governance: evaluation.governance,
     rollout: {
@@ -142,7 +153,6 @@ export function evaluationDocument(evaluation: PolicyEvaluated, registry: Regist
       pause: pauseView(registry, evaluation),
     },
     killSwitch: evaluation.killSwitch,
-    candidates,
   };
 }
 

@@ -1,11 +1,14 @@
+import type { Registry } from "../contract/normalized-registry.ts";
+import { SEVERITIES } from "../contract/taxonomy.ts";
+import type { CandidateDecision, LoopResult, PolicyEvaluated } from "../events/fleet-events.ts";
 import { assessGovernance } from "../fleet/governance.ts";
 import { HALT_PAUSED_AUTO, HALT_PAUSED_MANUAL, haltReasons } from "../fleet/halt.ts";
 import { compareCodePoints, sortedUnique } from "../fleet/order.ts";
-import { computePlan } from "../fleet/plan.ts";
+import { planOutline } from "../fleet/plan.ts";
 import { POLICY_GATED_CODES, ROLLOUT_GATED_CODES } from "../fleet/reason-codes.ts";
 import type { BatchRecord, FleetState } from "../fleet/state.ts";
 import type { LedgerState } from "../ledger-state.ts";
-import { evaluationDocument, pauseView } from "./evaluation.ts";
+import { candidateView, evaluationSummary, pauseView } from "./evaluation.ts";
 
 // objects marked (p) in the reference have null-valued keys removed
 const prune = <T extends Record<string, unknown>>(object: T): Partial<T> =>
@@ -56,8 +59,8 @@ export function fleetStatus(ledger: LedgerState, now: Date) {
   const results = observation?.results ?? [];
   const registry = fleet.policy?.registry ?? null;
   const evaluation =
-    fleet.evaluation && registry ? evaluationDocument(fleet.evaluation.data, registry, fleet.evaluation.seq, fleet.evaluation.at) : null;
-  const plan = computePlan(fleet, now);
+    fleet.evaluation && registry ? evaluationSummary(fleet.evaluation.data, registry, fleet.evaluation.seq, fleet.evaluation.at) : null;
+  const plan = planOutline(fleet, now);
   const health = { healthy: 0, degraded: 0, critical: 0, unknown: 0 };
   for (const r of results) health[r.healthStatus]++;
   const ids = (pick: (r: (typeof results)[number]) => boolean) => sortedUnique(results.filter(pick).map((r) => r.loopId));
@@ -137,8 +140,7 @@ export function fleetStatus(ledger: LedgerState, now: Date) {
         }, {}),
       }
     : null;
-  const byAutonomyReason: Record<string, number> = {};
-  for (const intent of plan.intents) for (const reason of intent.autonomous.reasons) count(byAutonomyReason, reason);
+  const { byAutonomyReason } = plan;
   const handoff = fleet.evaluation
     ? prune({
         mode,
@@ -186,19 +188,7 @@ export function fleetStatus(ledger: LedgerState, now: Date) {
           unsuppressedCount: evaluation.unsuppressedCount,
           suppressedCount: evaluation.suppressedCount,
           reasonCodes: evaluation.reasonCodes,
-          topCandidates: [...evaluation.candidates]
-            .sort((a, b) =>
-              a.severity === b.severity
-                ? 0
-                : a.severity === "critical"
-                  ? -1
-                  : b.severity === "critical"
-                    ? 1
-                    : a.severity === "warning"
-                      ? -1
-                      : 1,
-            )
-            .slice(0, 5),
+          topCandidates: fleet.evaluation && registry ? topCandidates(fleet.evaluation.data, registry) : [],
           traceId: evaluation.traceId,
           updatedAt: evaluation.updatedAt,
         })
@@ -284,23 +274,7 @@ export function fleetStatus(ledger: LedgerState, now: Date) {
               : null,
           })
         : null,
-    loops: results
-      .map((r) =>
-        prune({
-          loopId: r.loopId,
-          status: r.status,
-          reasonCode: r.reasonCode ?? null,
-          reconcileStatus: r.reconcileStatus ?? null,
-          healthStatus: r.healthStatus,
-          healthReasonCodes: r.healthReasonCodes,
-          transitionState: r.transitionState ?? null,
-          durationSeconds: r.durationSeconds ?? null,
-          traceId: r.traceId ?? null,
-          transport: r.transport,
-          registered: r.registered,
-        }),
-      )
-      .sort((a, b) => compareCodePoints(a.loopId as string, b.loopId as string)),
+    loops: loopViews(results),
     traceLinkage: {
       fleetTraceId: observation?.traceId ?? null,
       policyTraceId: fleet.evaluation?.data.traceId ?? null,
@@ -309,6 +283,37 @@ export function fleetStatus(ledger: LedgerState, now: Date) {
     },
     drills: Object.fromEntries([...fleet.drills].map(([id, drill]) => [id, drill])),
   };
+}
+
+// the five most severe candidates, in evaluation order within a severity (a stable sort by severity)
+function topCandidates(evaluation: PolicyEvaluated, registry: Registry, count = 5) {
+  const picked: CandidateDecision[] = [];
+  for (const severity of SEVERITIES) {
+    for (const candidate of evaluation.candidates) {
+      if (picked.length === count) break;
+      if (candidate.severity === severity) picked.push(candidate);
+    }
+  }
+  return picked.map((candidate) => candidateView(candidate, registry, evaluation));
+}
+
+// loops[] (p): the optional fields only where the result has them, in loop id order (code points)
+function loopViews(results: readonly LoopResult[]) {
+  const views = results.map((r) => {
+    const view: Record<string, unknown> = { loopId: r.loopId, status: r.status };
+    if (r.reasonCode != null) view["reasonCode"] = r.reasonCode;
+    if (r.reconcileStatus != null) view["reconcileStatus"] = r.reconcileStatus;
+    view["healthStatus"] = r.healthStatus;
+    view["healthReasonCodes"] = r.healthReasonCodes;
+    if (r.transitionState != null) view["transitionState"] = r.transitionState;
+    if (r.durationSeconds != null) view["durationSeconds"] = r.durationSeconds;
+    if (r.traceId != null) view["traceId"] = r.traceId;
+    view["transport"] = r.transport;
+    view["registered"] = r.registered;
+    return view as Partial<LoopResult> & { loopId: string };
+  });
+  const sorted = views.every((view, i) => i === 0 || compareCodePoints((views[i - 1] as { loopId: string }).loopId, view.loopId) <= 0);
+  return sorted ? views : views.sort((a, b) => compareCodePoints(a.loopId, b.loopId));
 }
 
 /** The fleet status document. */
