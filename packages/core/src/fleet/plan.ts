@@ -153,15 +153,25 @@ const GUARD_REASONS = { execution_ambiguous: [GUARD.execution_ambiguous], execut
  */
 function sharedReasonLists() {
   const cache = new Map<readonly string[], Map<readonly string[], Map<readonly string[], readonly string[]>>>();
+  // neighbouring candidates mostly carry the same lists: the last combination is checked first
+  let last: { recorded: readonly string[]; now: readonly string[]; extra: readonly string[]; union: readonly string[] } | undefined;
   return (recorded: readonly string[], now: readonly string[], extra: readonly string[]): readonly string[] => {
-    let byNow = cache.get(recorded);
-    if (!byNow) cache.set(recorded, (byNow = new Map()));
-    let byExtra = byNow.get(now);
-    if (!byExtra) byNow.set(now, (byExtra = new Map()));
-    let union = byExtra.get(extra);
-    if (!union) byExtra.set(extra, (union = sortedUnique([...recorded, ...now, ...extra])));
+    if (last?.recorded === recorded && last.now === now && last.extra === extra) return last.union;
+    const byNow = entry(cache, recorded, () => new Map());
+    const byExtra = entry(byNow, now, () => new Map());
+    const union = entry(byExtra, extra, () => sortedUnique([...recorded, ...now, ...extra]));
+    last = { recorded, now, extra, union };
     return union;
   };
+}
+
+function entry<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
 }
 
 const NO_PLAN: Plan = {

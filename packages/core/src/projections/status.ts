@@ -63,7 +63,13 @@ export function fleetStatus(ledger: LedgerState, now: Date) {
   const plan = planOutline(fleet, now);
   const health = { healthy: 0, degraded: 0, critical: 0, unknown: 0 };
   for (const r of results) health[r.healthStatus]++;
-  const ids = (pick: (r: (typeof results)[number]) => boolean) => sortedUnique(results.filter(pick).map((r) => r.loopId));
+  // results usually come in strictly ascending loop id order (code points): then a filtered
+  // list is already sorted and unique, and nothing needs sorting
+  const ascending = results.every((r, i) => i === 0 || compareCodePoints((results[i - 1] as LoopResult).loopId, r.loopId) < 0);
+  const ids = (pick: (r: LoopResult) => boolean) => {
+    const picked = results.filter(pick).map((r) => r.loopId);
+    return ascending ? picked : sortedUnique(picked);
+  };
   const mode = registry?.policy.mode ?? "advisory";
 
   const last = fleet.lastAutonomousBatch;
@@ -274,7 +280,7 @@ export function fleetStatus(ledger: LedgerState, now: Date) {
               : null,
           })
         : null,
-    loops: loopViews(results),
+    loops: loopViews(results, ascending),
     traceLinkage: {
       fleetTraceId: observation?.traceId ?? null,
       policyTraceId: fleet.evaluation?.data.traceId ?? null,
@@ -298,7 +304,7 @@ function topCandidates(evaluation: PolicyEvaluated, registry: Registry, count = 
 }
 
 // loops[] (p): the optional fields only where the result has them, in loop id order (code points)
-function loopViews(results: readonly LoopResult[]) {
+function loopViews(results: readonly LoopResult[], ascending: boolean) {
   const views = results.map((r) => {
     const view: Record<string, unknown> = { loopId: r.loopId, status: r.status };
     if (r.reasonCode != null) view["reasonCode"] = r.reasonCode;
@@ -312,8 +318,7 @@ function loopViews(results: readonly LoopResult[]) {
     view["registered"] = r.registered;
     return view as Partial<LoopResult> & { loopId: string };
   });
-  const sorted = views.every((view, i) => i === 0 || compareCodePoints((views[i - 1] as { loopId: string }).loopId, view.loopId) <= 0);
-  return sorted ? views : views.sort((a, b) => compareCodePoints(a.loopId, b.loopId));
+  return ascending ? views : views.sort((a, b) => compareCodePoints(a.loopId, b.loopId));
 }
 
 /** The fleet status document. */
