@@ -19,8 +19,26 @@ type Report = (path: string, message: string, detail?: string) => void;
 export const absent = (value: unknown): boolean => value === undefined || value === null || value === false;
 const nonEmptyString = (value: unknown): value is string => typeof value === "string" && value.length > 0;
 const isInteger = (value: unknown): value is number => typeof value === "number" && Number.isInteger(value);
+const isString = (value: unknown): value is string => typeof value === "string";
+const isBoolean = (value: unknown): value is boolean => typeof value === "boolean";
+const numberAtLeast = (min: number) => (value: unknown) => typeof value === "number" && value >= min;
+const integerAtLeast = (min: number) => (value: unknown) => isInteger(value) && value >= min;
+const rate = (value: unknown) => typeof value === "number" && value >= 0 && value <= 1;
 const got = (value: unknown): string => `got ${JSON.stringify(value)}`;
 const TIMESTAMP_FORMAT = "expected YYYY-MM-DDTHH:MM:SS[.mmm]Z, a real calendar instant in UTC";
+
+/** The path of problems with the document as a whole. */
+export const ROOT_PATH = "(root)";
+
+/**
+ * An optional field, read through `//`: reported, with its value, when present and not `ok`.
+ * @returns whether the field passed (absent counts as passing).
+ */
+function optional(value: unknown, ok: (value: unknown) => boolean, path: string, message: string, report: Report): boolean {
+  if (absent(value) || ok(value)) return true;
+  report(path, message, got(value));
+  return false;
+}
 
 /**
  * An optional object of the document: `{}` when absent, the object, or undefined (after a
@@ -45,13 +63,11 @@ export function registryIssues(input: unknown, now: number): Issue[] {
   const issues: Issue[] = [];
   const report: Report = (path, message, detail) => issues.push(detail === undefined ? { path, message } : { path, message, detail });
   if (!isJsonObject(input)) {
-    report("(root)", "registry must be a JSON object", got(Array.isArray(input) ? "array" : input));
+    report(ROOT_PATH, "registry must be a JSON object", got(Array.isArray(input) ? "array" : input));
     return issues;
   }
   if (input["schemaVersion"] !== "v1") report("schemaVersion", 'schemaVersion must be "v1"', got(input["schemaVersion"] ?? null));
-  if (!absent(input["fleetId"]) && typeof input["fleetId"] !== "string") {
-    report("fleetId", "fleetId must be a string when present", got(input["fleetId"]));
-  }
+  optional(input["fleetId"], isString, "fleetId", "fleetId must be a string when present", report);
   const loops = input["loops"];
   if (!Array.isArray(loops)) report("loops", "loops must be an array", got(loops ?? null));
   else if (loops.length === 0) report("loops", "loops must include at least one loop entry");
@@ -72,15 +88,16 @@ function loopIssues(loops: readonly unknown[], report: Report): void {
   loops.forEach((entry, i) => {
     const at = (field: string) => `loops[${i}].${field}`;
     const say = (field: string, text: string, detail?: string) => report(field ? at(field) : `loops[${i}]`, `loops[${i}]: ${text}`, detail);
+    // a field of the loop, checked with the reference's `loops[i]: field …` message
+    const check = (field: string, value: unknown, ok: (value: unknown) => boolean, rule: string) =>
+      optional(value, ok, at(field), `loops[${i}]: ${field} ${rule}`, report);
     if (!isJsonObject(entry)) {
       say("", "entry must be an object", got(entry));
       if (entry !== null) return;
     }
     const loop: Json = isJsonObject(entry) ? entry : {};
     if (!nonEmptyString(loop["loopId"])) say("loopId", "loopId must be a non-empty string", got(loop["loopId"] ?? null));
-    if (loop["enabled"] != null && typeof loop["enabled"] !== "boolean") {
-      say("enabled", "enabled must be boolean when present", got(loop["enabled"]));
-    }
+    check("enabled", loop["enabled"], isBoolean, "must be boolean when present");
     const transport = absent(loop["transport"]) ? "local" : loop["transport"];
     if (transport !== "local" && transport !== "sprite_service") {
       say("transport", "transport must be local or sprite_service", got(transport));
@@ -91,21 +108,11 @@ function loopIssues(loops: readonly unknown[], report: Report): void {
     const service = container(loop["service"], at("service"), () =>
       say("service", "service must be an object when present", got(loop["service"])),
     );
-    if (sprite && !absent(sprite["id"]) && !nonEmptyString(sprite["id"])) {
-      say("sprite.id", "sprite.id must be a non-empty string when present", got(sprite["id"]));
-    }
+    if (sprite) check("sprite.id", sprite["id"], nonEmptyString, "must be a non-empty string when present");
     if (service) {
-      if (!absent(service["tokenEnv"]) && !nonEmptyString(service["tokenEnv"])) {
-        say("service.tokenEnv", "service.tokenEnv must be a non-empty string when present", got(service["tokenEnv"]));
-      }
-      const attempts = service["retryAttempts"];
-      if (!absent(attempts) && !(typeof attempts === "number" && attempts >= 1)) {
-        say("service.retryAttempts", "service.retryAttempts must be >= 1 when present", got(attempts));
-      }
-      const backoff = service["retryBackoffSeconds"];
-      if (!absent(backoff) && !(typeof backoff === "number" && backoff >= 0)) {
-        say("service.retryBackoffSeconds", "service.retryBackoffSeconds must be >= 0 when present", got(backoff));
-      }
+      check("service.tokenEnv", service["tokenEnv"], nonEmptyString, "must be a non-empty string when present");
+      check("service.retryAttempts", service["retryAttempts"], numberAtLeast(1), "must be >= 1 when present");
+      check("service.retryBackoffSeconds", service["retryBackoffSeconds"], numberAtLeast(0), "must be >= 0 when present");
     }
     // semantics §2 row 27: the reference never type-checks the URL fields (ours, so spelled with our path)
     const baseUrl = service?.["baseUrl"];
@@ -114,30 +121,28 @@ function loopIssues(loops: readonly unknown[], report: Report): void {
       ["service.baseUrl", baseUrl],
       ["sprite.serviceBaseUrl", spriteBaseUrl],
     ] as const) {
-      if (!absent(url) && typeof url !== "string") report(at(field), `${at(field)} must be a string when present`, got(url));
+      optional(url, isString, at(field), `${at(field)} must be a string when present`, report);
     }
     // the reference takes the first URL that is not null or false, so "" does not fall back
     const url = !absent(baseUrl) ? baseUrl : spriteBaseUrl;
     if (transport === "sprite_service" && !nonEmptyString(url)) {
       say("", "sprite_service loops require service.baseUrl or sprite.serviceBaseUrl", got(url ?? null));
     }
-    if (!absent(loop["metadata"]) && !isJsonObject(loop["metadata"])) {
-      say("metadata", "metadata must be an object when present", got(loop["metadata"]));
-    }
+    check("metadata", loop["metadata"], isJsonObject, "must be an object when present");
   });
 }
 
 /** A non-negative / positive integer field: the reference's `must be an integer >= N when present`. */
-function integerAtLeast(object: Json, field: string, path: string, min: number, report: Report): void {
-  const value = object[field];
-  if (!absent(value) && !(isInteger(value) && value >= min)) report(path, `${path} must be an integer >= ${min} when present`, got(value));
-}
+const integerField = (value: unknown, path: string, min: number, report: Report) =>
+  optional(value, integerAtLeast(min), path, `${path} must be an integer >= ${min} when present`, report);
 
 /** A boolean field read through `//` (false is fine either way). */
-function booleanField(object: Json, field: string, path: string, report: Report): void {
-  const value = object[field];
-  if (!absent(value) && typeof value !== "boolean") report(path, `${path} must be boolean when present`, got(value));
-}
+const booleanField = (value: unknown, path: string, report: Report) =>
+  optional(value, isBoolean, path, `${path} must be boolean when present`, report);
+
+/** A non-empty string field. */
+const textField = (value: unknown, path: string, report: Report) =>
+  optional(value, nonEmptyString, path, `${path} must be a non-empty string when present`, report);
 
 /** An optional list of strings from a closed set: the reference reports only its first failing check. */
 function subsetField(
@@ -162,16 +167,16 @@ function subsetField(
 /** An optional string from a closed set. */
 function enumField(object: Json, field: string, path: string, allowed: readonly string[], report: Report): void {
   const value = object[field];
-  if (absent(value)) return;
-  if (typeof value !== "string") report(path, `${path} must be a string when present`, got(value));
-  else if (!allowed.includes(value)) report(path, `${path} must be one of ${allowed.join(", ")}`, got(value));
+  if (optional(value, isString, path, `${path} must be a string when present`, report)) {
+    optional(value, (v) => allowed.includes(v as string), path, `${path} must be one of ${allowed.join(", ")}`, report);
+  }
 }
 
 function policyIssues(policy: Json, declared: ReadonlySet<string>, now: number, report: Report): void {
   const mode = absent(policy["mode"]) ? "advisory" : policy["mode"];
   if (mode !== "advisory" && mode !== "guarded_auto") report("policy.mode", "policy.mode must be advisory or guarded_auto", got(mode));
   const noise = container(policy["noiseControls"], "policy.noiseControls", report);
-  if (noise) integerAtLeast(noise, "dedupeWindowSeconds", "policy.noiseControls.dedupeWindowSeconds", 0, report);
+  if (noise) integerField(noise["dedupeWindowSeconds"], "policy.noiseControls.dedupeWindowSeconds", 0, report);
 
   const autonomous = container(policy["autonomous"], "policy.autonomous", report);
   if (autonomous) {
@@ -188,9 +193,9 @@ function policyIssues(policy: Json, declared: ReadonlySet<string>, now: number, 
     const safety = container(autonomous["safety"], "policy.autonomous.safety", report);
     if (safety) {
       for (const field of ["maxActionsPerRun", "maxActionsPerLoop", "cooldownSeconds"]) {
-        integerAtLeast(safety, field, `policy.autonomous.safety.${field}`, 0, report);
+        integerField(safety[field], `policy.autonomous.safety.${field}`, 0, report);
       }
-      booleanField(safety, "killSwitch", "policy.autonomous.safety.killSwitch", report);
+      booleanField(safety["killSwitch"], "policy.autonomous.safety.killSwitch", report);
     }
     governanceIssues(autonomous["governance"], mode === "guarded_auto", now, report);
     const rollout = container(autonomous["rollout"], "policy.autonomous.rollout", report);
@@ -202,15 +207,9 @@ function policyIssues(policy: Json, declared: ReadonlySet<string>, now: number, 
 function governanceIssues(value: unknown, guarded: boolean, now: number, report: Report): void {
   const base = "policy.autonomous.governance";
   const governance = container(value, base, report);
-  if (governance) {
-    for (const field of ["actor", "approvalRef", "rationale"]) {
-      const text = governance[field];
-      if (!absent(text) && !nonEmptyString(text))
-        report(`${base}.${field}`, `${base}.${field} must be a non-empty string when present`, got(text));
-    }
-  }
+  if (governance) for (const field of ["actor", "approvalRef", "rationale"]) textField(governance[field], `${base}.${field}`, report);
   const fields: Json = governance ?? {};
-  const time = (field: string) => parseTimestamp(absent(fields[field]) ? undefined : fields[field]);
+  const time = (field: string) => parseTimestamp(fields[field]);
   const changedAt = time("changedAt");
   const reviewBy = time("reviewBy");
   for (const [field, at] of [
@@ -242,11 +241,9 @@ function governanceIssues(value: unknown, guarded: boolean, now: number, report:
     report(`${base}.reviewBy`, `${base}.reviewBy must be in the future ${when}`, `now is ${new Date(now).toISOString()}`);
   }
   if (!governance) return;
-  booleanField(governance, "requireDistinctApprover", `${base}.requireDistinctApprover`, report);
+  booleanField(governance["requireDistinctApprover"], `${base}.requireDistinctApprover`, report);
   const approvedBy = governance["approvedBy"];
-  if (!absent(approvedBy) && !nonEmptyString(approvedBy)) {
-    report(`${base}.approvedBy`, `${base}.approvedBy must be a non-empty string when present`, got(approvedBy));
-  }
+  textField(approvedBy, `${base}.approvedBy`, report);
   if (governance["requireDistinctApprover"] === true) {
     if (absent(approvedBy)) report(`${base}.approvedBy`, `${base}.approvedBy is required when ${base}.requireDistinctApprover is true`);
     else if (approvedBy === governance["actor"]) {
@@ -288,29 +285,31 @@ function rolloutIssues(rollout: Json, declared: ReadonlySet<string>, report: Rep
   }
   if (selector) {
     const salt = selector["salt"];
-    if (!absent(salt) && typeof salt !== "string")
-      report(`${base}.selector.salt`, `${base}.selector.salt must be a string when present`, got(salt));
-    else if (salt === "") report(`${base}.selector.salt`, `${base}.selector.salt must be non-empty when present`);
-    if (!absent(hashVersion) && hashVersion !== 1 && hashVersion !== 2) {
-      report(`${base}.selector.hashVersion`, `${base}.selector.hashVersion must be 1 or 2 when present`, got(hashVersion));
+    const saltPath = `${base}.selector.salt`;
+    if (optional(salt, isString, saltPath, `${saltPath} must be a string when present`, report) && salt === "") {
+      report(saltPath, `${saltPath} must be non-empty when present`);
     }
-    const mode = selector["mode"];
-    if (!absent(mode) && mode !== "percent" && mode !== "exact") {
-      report(`${base}.selector.mode`, `${base}.selector.mode must be percent or exact when present`, got(mode));
-    }
+    const versionPath = `${base}.selector.hashVersion`;
+    optional(hashVersion, (v) => v === 1 || v === 2, versionPath, `${versionPath} must be 1 or 2 when present`, report);
+    const modePath = `${base}.selector.mode`;
+    optional(
+      selector["mode"],
+      (v) => v === "percent" || v === "exact",
+      modePath,
+      `${modePath} must be percent or exact when present`,
+      report,
+    );
   }
   const pause = container(rollout["pause"], `${base}.pause`, report);
-  if (pause) booleanField(pause, "manual", `${base}.pause.manual`, report);
+  if (pause) booleanField(pause["manual"], `${base}.pause.manual`, report);
   const autoPause = container(rollout["autoPause"], `${base}.autoPause`, report);
   if (autoPause) {
-    booleanField(autoPause, "enabled", `${base}.autoPause.enabled`, report);
-    integerAtLeast(autoPause, "lookbackExecutions", `${base}.autoPause.lookbackExecutions`, 1, report);
-    integerAtLeast(autoPause, "minSampleSize", `${base}.autoPause.minSampleSize`, 1, report);
+    booleanField(autoPause["enabled"], `${base}.autoPause.enabled`, report);
+    integerField(autoPause["lookbackExecutions"], `${base}.autoPause.lookbackExecutions`, 1, report);
+    integerField(autoPause["minSampleSize"], `${base}.autoPause.minSampleSize`, 1, report);
     for (const field of ["ambiguityRateThreshold", "failureRateThreshold"]) {
-      const rate = autoPause[field];
-      if (!absent(rate) && !(typeof rate === "number" && rate >= 0 && rate <= 1)) {
-        report(`${base}.autoPause.${field}`, `${base}.autoPause.${field} must be a number between 0 and 1 when present`, got(rate));
-      }
+      const path = `${base}.autoPause.${field}`;
+      optional(autoPause[field], rate, path, `${path} must be a number between 0 and 1 when present`, report);
     }
   }
 }

@@ -2,9 +2,11 @@ import { canonicalJson, isJsonObject } from "../chain/canonical-json.ts";
 import { sha256Hex } from "../chain/hash.ts";
 import { InvalidRegistryError, type Issue } from "../errors.ts";
 import type { Registry } from "./normalized-registry.ts";
-import { absent, registryIssues } from "./registry-validation.ts";
+import { absent, ROOT_PATH, registryIssues } from "./registry-validation.ts";
 import type { Category, Intent } from "./taxonomy.ts";
 import { parseTimestamp } from "./timestamp.ts";
+
+export { ROOT_PATH };
 
 /** Defaults of registry v1, exactly the reference's (plus opsledger's new fields). */
 export const REGISTRY_DEFAULTS = {
@@ -35,9 +37,6 @@ export interface ParseRegistryOptions {
 export type RegistryParseResult =
   | { readonly ok: true; readonly registry: Registry }
   | { readonly ok: false; readonly errors: readonly Issue[] };
-
-/** The path of problems with the document as a whole. */
-export const ROOT_PATH = "(root)";
 
 type Json = Record<string, unknown>;
 const get = (value: unknown, ...path: string[]): unknown =>

@@ -44,3 +44,16 @@ function smallSortedUnique(array: readonly string[]): string[] {
   }
   return out;
 }
+
+/**
+ * How often each reason code occurs over items' reason lists, counted once per distinct list:
+ * evaluations and plans share their lists between candidates, so 20k candidates hold a handful.
+ * Keys come in first-occurrence order, as counting item by item would give them.
+ */
+export function countReasons(items: Iterable<{ readonly reasons: readonly string[] }>): Record<string, number> {
+  const lists = new Map<readonly string[], number>();
+  for (const { reasons } of items) lists.set(reasons, (lists.get(reasons) ?? 0) + 1);
+  const counts: Record<string, number> = {};
+  for (const [reasons, times] of lists) for (const reason of reasons) counts[reason] = (counts[reason] ?? 0) + times;
+  return counts;
+}

@@ -2,7 +2,7 @@ import type { NormalizedLoop } from "../contract/normalized-registry.ts";
 import { TAXONOMY } from "../contract/taxonomy.ts";
 import type { CandidateDecision } from "../events/fleet-events.ts";
 import { decideEvaluation } from "./evaluate.ts";
-import { sortedUnique } from "./order.ts";
+import { countReasons, sortedUnique } from "./order.ts";
 import { type FleetState, type IntentRecord, idempotencyKey } from "./state.ts";
 
 /** The prefix of every idempotency key, as the reference's `--idempotency-prefix` default. */
@@ -74,7 +74,6 @@ interface PlanEntry {
   readonly openedBy: string;
   readonly current: IntentRecord | undefined;
   readonly status: PlannedIntent["status"];
-  readonly outcome: NonNullable<PlannedIntent["lastOutcome"]>["status"] | null;
   readonly reasons: readonly string[];
 }
 
@@ -131,7 +130,6 @@ function planEntries(state: FleetState, now: Date): PlanEntry[] {
       openedBy: instance?.openedBy ?? "",
       current,
       status: current?.status === "in_flight" ? "in_flight" : current?.status === "executed" ? "executed" : "pending_operator_confirmation",
-      outcome: current ? OUTCOME[current.status] : null,
       reasons: reasonsOf(candidate.reasons, now_ ? now_.reasons : SUPPRESSED_NOW, extra),
     });
   }
@@ -240,13 +238,12 @@ export function planOutline(state: FleetState, now: Date): Omit<Plan, "intents">
   const evaluation = state.evaluation as NonNullable<FleetState["evaluation"]>;
   const entries = planEntries(state, now);
   const summary = summarize(entries, evaluation.data.counts.candidateCount, evaluation.data.counts.unsuppressedCount);
-  // entries share their reason lists with the evaluation's, so few distinct lists are counted
-  const listCounts = new Map<readonly string[], number>();
-  for (const entry of entries) listCounts.set(entry.reasons, (listCounts.get(entry.reasons) ?? 0) + 1);
-  const byAutonomyReason: Record<string, number> = {};
-  for (const [reasons, times] of listCounts)
-    for (const reason of reasons) byAutonomyReason[reason] = (byAutonomyReason[reason] ?? 0) + times;
-  return { evaluationSeq: evaluation.seq, summary, reasonCodes: planReasonCodes(entries, summary), byAutonomyReason };
+  return {
+    evaluationSeq: evaluation.seq,
+    summary,
+    reasonCodes: planReasonCodes(entries, summary),
+    byAutonomyReason: countReasons(entries),
+  };
 }
 
 function summarize(entries: readonly PlanEntry[], candidateCount: number, unsuppressed: number): PlanSummary {
@@ -260,7 +257,7 @@ function summarize(entries: readonly PlanEntry[], candidateCount: number, unsupp
       pending++;
       if (entry.reasons.length > 0) pendingManualOnly++;
     }
-    if (entry.outcome) outcomes[entry.outcome]++;
+    if (entry.current) outcomes[OUTCOME[entry.current.status]]++;
   }
   return {
     candidateCount,

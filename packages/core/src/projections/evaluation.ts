@@ -1,6 +1,7 @@
 import type { Registry } from "../contract/normalized-registry.ts";
 import { CONFIDENCES, SEVERITIES, TAXONOMY, TAXONOMY_VERSION } from "../contract/taxonomy.ts";
 import type { CandidateDecision, PolicyEvaluated } from "../events/fleet-events.ts";
+import { countReasons } from "../fleet/order.ts";
 
 const countBy = <T>(items: readonly T[], key: (item: T) => string | null, seed: readonly string[] = []): Record<string, number> => {
   const counts: Record<string, number> = Object.fromEntries(seed.map((k) => [k, 0]));
@@ -10,15 +11,6 @@ const countBy = <T>(items: readonly T[], key: (item: T) => string | null, seed: 
   }
   return counts;
 };
-
-// how often each reason code occurs, counted per shared reason list (evaluations share them)
-function countReasons(candidates: readonly CandidateDecision[]): Record<string, number> {
-  const lists = new Map<readonly string[], number>();
-  for (const { reasons } of candidates) lists.set(reasons, (lists.get(reasons) ?? 0) + 1);
-  const counts: Record<string, number> = {};
-  for (const [reasons, times] of lists) for (const reason of reasons) counts[reason] = (counts[reason] ?? 0) + times;
-  return counts;
-}
 
 /** The reference's per-candidate `autonomous` block (§3.4), rebuilt from a recorded decision and the policy it used. */
 export function candidateView(candidate: CandidateDecision, registry: Registry, evaluation: PolicyEvaluated) {
