@@ -84,6 +84,7 @@ const r = {
   status100k: await row("compute.mjs", "status", "100000"),
   checkpoints: await row("proof.mjs", "checkpoints"),
   prove1m: await row("proof.mjs", "prove", "1000000"),
+  openLong: await row("open.mjs"),
 };
 
 const notes = (...results) =>
@@ -181,6 +182,10 @@ const rows = [
       text: "≥ 0.9× without checkpoints",
     },
   ),
+  line("open + status on a 1M-event log vs on a 1k-event log (fs, from snapshots)", r.openLong, as(r.openLong.baseline, "opens/s"), {
+    ratio: 0.5,
+    text: "≤ 2× the 1k-event log",
+  }),
   line("inclusion proof of one seq of a 1M-record fs log (proveRecord)", r.prove1m, null, undefined),
   line("scale: verified replay, 10k events", r.replay10k, null, undefined),
   line("scale: verified replay, 1M events", r.replay1m, null, undefined),

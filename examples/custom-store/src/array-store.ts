@@ -1,4 +1,4 @@
-// A complete EventStore in ~70 lines, written from the port's doc comments: streams are arrays of
+// A complete EventStore in ~80 lines, written from the port's doc comments: streams are arrays of
 // lines. Replace the arrays with your database's rows and keep the rules; the contract suite
 // (test/array-store.contract.test.ts) tells you when you broke one.
 import {
@@ -9,6 +9,7 @@ import {
   type ReadOptions,
   StoreClosedError,
   type StoredRecord,
+  type StoredSnapshot,
   StreamConflictError,
   type StreamHead,
 } from "@opsledger/core";
@@ -21,6 +22,7 @@ export interface ArrayStore extends EventStore {
 export function createArrayStore(): ArrayStore {
   const lines = new Map<string, string[]>();
   const heads = new Map<string, StreamHead>();
+  const snapshots = new Map<string, StoredSnapshot[]>(); // per stream, newest first
   let closed = false;
   const open = () => {
     if (closed) throw new StoreClosedError("array");
@@ -55,6 +57,18 @@ export function createArrayStore(): ArrayStore {
       open();
       parseStreamId(streamId);
       return heads.get(streamId);
+    },
+    async putSnapshot(streamId: string, snapshot: StoredSnapshot) {
+      open();
+      parseStreamId(streamId);
+      // the two newest are kept (the port's minimum); the core checks a snapshot against the log before use
+      const others = (snapshots.get(streamId) ?? []).filter((kept) => kept.seq !== snapshot.seq);
+      snapshots.set(streamId, [{ seq: snapshot.seq, body: snapshot.body }, ...others].sort((a, b) => b.seq - a.seq).slice(0, 2));
+    },
+    async *snapshots(streamId: string) {
+      open();
+      parseStreamId(streamId);
+      yield* snapshots.get(streamId) ?? [];
     },
     async *listStreams() {
       open();

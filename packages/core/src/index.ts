@@ -151,7 +151,9 @@ export {
   openLedger,
   type ReplayUntil,
   replay,
+  type Snapshots,
 } from "./ledger.ts";
+export { type SnapshotFinding, verifySnapshots } from "./ledger-snapshot.ts";
 export { evolve, initialLedgerState, type LedgerState } from "./ledger-state.ts";
 export { candidateView, type EvaluationDocument, evaluationDocument } from "./projections/evaluation.ts";
 export { type CandidateExplanation, type ExplainCheck, type Explanation, explain, renderExplanation } from "./projections/explain.ts";
@@ -201,7 +203,7 @@ export {
   signNote,
 } from "./proof/note.ts";
 export { checkAppendRequest } from "./store/append-request.ts";
-export type { AppendRequest, EventStore, ReadOptions, StoredRecord, StreamHead } from "./store/event-store.ts";
+export type { AppendRequest, EventStore, ReadOptions, StoredRecord, StoredSnapshot, StreamHead } from "./store/event-store.ts";
 export { createMemoryEventStore } from "./store/memory-store.ts";
 export { MAX_STREAM_ID_LENGTH, parseStreamId } from "./store/stream-id.ts";
 export { type Clock, DEFAULT_CONFLICT_BUDGET_MS, type IdGenerator, type RetryPolicy, systemClock, ulidGenerator } from "./system.ts";

@@ -1,6 +1,6 @@
-import { followChain } from "./chain/follow.ts";
-import { GENESIS_HASH } from "./chain/hash.ts";
-import { ENVELOPE_VERSION, type Envelope, type SealedRecord, seal } from "./chain/seal.ts";
+import { followChain, followRecords } from "./chain/follow.ts";
+import { GENESIS_HASH, sha256Hex } from "./chain/hash.ts";
+import { ENVELOPE_VERSION, type Envelope, openSealedLine, type SealedRecord, seal } from "./chain/seal.ts";
 import { type VerificationReport, type VerifyOptions, verifyLog } from "./chain/verify.ts";
 import {
   type Issue,
@@ -30,6 +30,7 @@ import { batchTrip, haltReasons } from "./fleet/halt.ts";
 import { sortedUnique } from "./fleet/order.ts";
 import { computePlan, type Plan } from "./fleet/plan.ts";
 import type { FleetState } from "./fleet/state.ts";
+import { decodeSnapshot, encodeSnapshot } from "./ledger-snapshot.ts";
 import { evolve, forkLedgerState, initialLedgerState, type LedgerState } from "./ledger-state.ts";
 import { type EvaluationDocument, evaluationDocument } from "./projections/evaluation.ts";
 import { type Explanation, explain } from "./projections/explain.ts";
@@ -37,7 +38,7 @@ import { type FleetStatus, fleetStatus } from "./projections/status.ts";
 import { ledgerOrigin, signCheckpoint } from "./proof/checkpoint.ts";
 import { MerkleFrontier, recordLeaf } from "./proof/merkle.ts";
 import { type NoteSigner, toBase64 } from "./proof/note.ts";
-import type { EventStore, StreamHead } from "./store/event-store.ts";
+import type { EventStore, StoredRecord, StreamHead } from "./store/event-store.ts";
 import { parseStreamId } from "./store/stream-id.ts";
 import {
   type Clock,
@@ -66,6 +67,21 @@ export interface LedgerOptions {
   readonly retry?: RetryPolicy;
   /** Signs and publishes checkpoints as the log grows (see `AutomaticCheckpoints`). */
   readonly checkpoints?: AutomaticCheckpoints;
+  /** Snapshots of the fold, so opening does not re-fold all history (see `Snapshots`); on by default, `false` turns them off. */
+  readonly snapshots?: Snapshots | false;
+}
+
+/**
+ * Snapshots of the fold, kept by the store (`putSnapshot`): a ledger opens from the newest one
+ * whose covered record is the record the log holds at that seq, and folds only what follows.
+ * A cache, never an authority (`verifySnapshots` checks them against a full fold). A ledger
+ * writes one whenever it has folded `everyRecords` records (1,000 by default) past the last
+ * one, on opening or after an append, before the command that crossed the mark resolves. A
+ * failed write never fails anything: `onError` hears of it, and the next mark tries again.
+ */
+export interface Snapshots {
+  readonly everyRecords?: number;
+  onError?(error: unknown): void;
 }
 
 /**
@@ -265,6 +281,50 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
     version++;
     return undefined;
   };
+  const snapshots = options.snapshots === false ? undefined : (options.snapshots ?? {});
+  const snapshotEvery = snapshots?.everyRecords ?? 1000;
+  if (!Number.isSafeInteger(snapshotEvery) || snapshotEvery < 1)
+    throw new RangeError(`snapshots.everyRecords must be a positive integer, got ${snapshotEvery}`);
+  let snapshotSeq = 0; // the seq of the snapshot this instance opened from or last wrote
+  // Starts from the newest stored snapshot this ledger can use (its digest and fold version hold,
+  // it has the Merkle frontier if checkpoints are signed) whose covered record is the record the
+  // log holds at its seq, and folds what follows in the same read.
+  async function restoreSnapshot(): Promise<void> {
+    try {
+      for await (const stored of store.snapshots(fleetId)) {
+        const decoded = decodeSnapshot(stored, fleetId);
+        if ("unusable" in decoded || (autoCheckpoints && !decoded.tree)) continue;
+        const covered = decoded.state as LedgerState & { headHash: string };
+        const coveredHead = { seq: covered.seq, hash: covered.headHash };
+        const records = store.read(fleetId, { fromSeq: covered.seq })[Symbol.asyncIterator]();
+        const first = await records.next();
+        if (first.done || !isRecord(first.value, coveredHead)) {
+          await records.return?.();
+          continue;
+        }
+        state = covered;
+        head = coveredHead;
+        if (decoded.tree) tree = decoded.tree;
+        snapshotSeq = covered.seq;
+        version++;
+        await followRecords({ [Symbol.asyncIterator]: () => records }, fleetId, { ...coveredHead, at: covered.lastEventAt }, fold);
+        return;
+      }
+    } catch (error) {
+      if (isOpsledgerError(error, "CHAIN_BROKEN")) throw error; // damage after the snapshot: a full fold would meet it too
+      snapshots?.onError?.(error); // a store that cannot list snapshots still has its log
+    }
+  }
+  async function snapshotIfDue(): Promise<void> {
+    if (!snapshots || !head || head.seq - snapshotSeq < snapshotEvery) return;
+    try {
+      await store.putSnapshot(fleetId, encodeSnapshot(state, autoCheckpoints ? tree : undefined));
+    } catch (error) {
+      snapshots.onError?.(error);
+    }
+    snapshotSeq = head.seq; // a failed write is tried again a full interval later, not at every append
+  }
+
   let published: { size: number; at: number } | undefined; // the last checkpoint this instance published (or the head it opened at)
   const everyRecords = autoCheckpoints?.everyRecords ?? 1000;
   async function checkpointIfDue(): Promise<void> {
@@ -387,6 +447,7 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
             }
             // before the commands resolve, so a caller that saw its command done can find the checkpoint
             await checkpointIfDue();
+            await snapshotIfDue();
           }
           for (const { job, ok, value } of attempt.settled) ok ? job.resolve(value) : job.reject(value);
         },
@@ -644,8 +705,22 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
     return runFleet((fleet, now) => decideOperatorAction(fleet, action, governance, now));
   }
 
+  if (snapshots) await restoreSnapshot();
   await catchUp();
+  await snapshotIfDue();
   return ledger;
+}
+
+// true when this stored record is exactly the one at `covered` (read and hash-checked, never trusted)
+function isRecord(record: StoredRecord, covered: StreamHead): boolean {
+  if (record.seq !== covered.seq) return false;
+  const opened = openSealedLine(record.line);
+  return (
+    opened.ok &&
+    opened.claimedHash === covered.hash &&
+    opened.envelope.seq === covered.seq &&
+    sha256Hex(opened.recordBytes) === covered.hash
+  );
 }
 
 // true when the log already holds this outcome (or skip) of this batch's intent

@@ -207,6 +207,10 @@ export function describeEventStoreContract(adapter: string, harness: ContractHar
         const readError = await collect(store.read(id)).catch((e: unknown) => e);
         expect(isOpsledgerError(readError, "INVALID_STREAM_ID"), JSON.stringify(id)).toBe(true);
         await expect(store.head(id)).rejects.toSatisfy((e) => isOpsledgerError(e, "INVALID_STREAM_ID"));
+        const putError = await store.putSnapshot(id, { seq: 1, body: "{}" }).catch((e: unknown) => e);
+        expect(isOpsledgerError(putError, "INVALID_STREAM_ID"), JSON.stringify(id)).toBe(true);
+        const snapshotsError = await collect(store.snapshots(id)).catch((e: unknown) => e);
+        expect(isOpsledgerError(snapshotsError, "INVALID_STREAM_ID"), JSON.stringify(id)).toBe(true);
       }
       expect(await collect(store.listStreams())).toEqual([]);
     });
@@ -224,6 +228,47 @@ export function describeEventStoreContract(adapter: string, harness: ContractHar
       expect(read[5]?.line).toContain('"seq":7}');
     });
 
+    contract("keeps snapshots apart from records: newest first, byte for byte, the two newest at least", async () => {
+      const store = await fresh();
+      expect(await collect(store.snapshots("snap"))).toEqual([]);
+      const body = (seq: number) => `{"seq":${seq},"text":"héllo ✓ 日本語 🚀","big":"${"x".repeat(512 * 1024)}"}\nsha256:${seq}`;
+      for (const seq of [5, 10, 7]) await store.putSnapshot("snap", { seq, body: body(seq) });
+      const kept = await collect(store.snapshots("snap"));
+      expect(kept.slice(0, 2)).toEqual([
+        { seq: 10, body: body(10) },
+        { seq: 7, body: body(7) },
+      ]);
+      expect(kept.map((snapshot) => snapshot.seq)).toEqual([...kept.map((snapshot) => snapshot.seq)].sort((a, b) => b - a));
+      // a snapshot is not a record: no stream, no head, nothing to read
+      expect(await collect(store.read("snap"))).toEqual([]);
+      expect(await store.head("snap")).toBeUndefined();
+      expect(await collect(store.listStreams())).toEqual([]);
+      // and records do not disturb snapshots of their stream
+      await store.append({ streamId: "snap", expectedSeq: 0, records: makeRecords("snap", 3) });
+      expect((await collect(store.snapshots("snap")))[0]).toEqual({ seq: 10, body: body(10) });
+      expect(await collect(store.snapshots("other"))).toEqual([]);
+    });
+
+    contract("replaces a snapshot at the same seq and never shows part of one", async () => {
+      const store = await fresh();
+      await store.putSnapshot("snap", { seq: 3, body: "first" });
+      await store.putSnapshot("snap", { seq: 3, body: "second" });
+      expect(await collect(store.snapshots("snap"))).toEqual([{ seq: 3, body: "second" }]);
+      const big = (tag: string) => tag.repeat(4 * 1024 * 1024);
+      const writes = Promise.all([4, 5, 6].map((seq) => store.putSnapshot("snap", { seq, body: big(String(seq)) })));
+      let written = false;
+      void writes.then(() => {
+        written = true;
+      });
+      do {
+        for (const snapshot of await collect(store.snapshots("snap"))) {
+          expect(snapshot.body === "second" || snapshot.body === big(String(snapshot.seq)), `whole body at seq ${snapshot.seq}`).toBe(true);
+        }
+      } while (!written);
+      await writes;
+      expect((await collect(store.snapshots("snap"))).slice(0, 2).map((snapshot) => snapshot.seq)).toEqual([6, 5]);
+    });
+
     contract("closes idempotently and rejects use after close with STORE_CLOSED", async () => {
       const store = await fresh();
       await store.append({ streamId: "c", expectedSeq: 0, records: makeRecords("c", 1) });
@@ -234,6 +279,8 @@ export function describeEventStoreContract(adapter: string, harness: ContractHar
       await expect(store.head("c")).rejects.toSatisfy(closed);
       await expect(collect(store.read("c"))).rejects.toSatisfy(closed);
       await expect(collect(store.listStreams())).rejects.toSatisfy(closed);
+      await expect(store.putSnapshot("c", { seq: 1, body: "{}" })).rejects.toSatisfy(closed);
+      await expect(collect(store.snapshots("c"))).rejects.toSatisfy(closed);
     });
   });
 }

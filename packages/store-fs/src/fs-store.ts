@@ -9,6 +9,7 @@ import {
   type ReadOptions,
   StoreClosedError,
   type StoredRecord,
+  type StoredSnapshot,
   StoreIntegrityError,
   StoreUnavailableError,
   StreamConflictError,
@@ -18,9 +19,12 @@ import {
 } from "@opsledger/core";
 import { type FileHandleOps, type FileOps, nodeFileOps, type ProcessIdentity, thisProcess } from "./file-ops.ts";
 import { LOCK_FILE, withLock } from "./lock.ts";
-import { LinkedSegmentError, listSegments, readSegmentChunks, readSegmentEnd, segmentName, writeFully } from "./segments.ts";
+import { LinkedSegmentError, listSegments, readSegmentChunks, readSegmentEnd, seekLine, segmentName, writeFully } from "./segments.ts";
+import { snapshotFiles } from "./snapshots.ts";
 
 const ADAPTER = "fs";
+// a read that starts more lines than this into a segment seeks its first record instead of counting lines
+const SEEK_AFTER_LINES = 4096;
 
 // a record as read: its location string is built only when a report asks for it
 class FsRecord implements StoredRecord {
@@ -488,15 +492,29 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
       }
       // Every line is yielded as it is, whatever the segment names say: a missing, overlapping or
       // renamed segment shows in the records' own seqs, and verification names the exact record
-      // (a segment's name is where it was written to start, not proof of what it holds).
+      // (a segment's name is where it was written to start, not proof of what it holds). A read
+      // from deep inside a segment finds its start by the lines' own seqs, so in a segment with
+      // lines removed or added before that point it counts from a line that says its seq; a read
+      // from seq 1, which is what verification does, counts every line.
       for (const [index, segment] of segments.entries()) {
         const next = segments[index + 1];
         if (next && next.firstSeq <= fromSeq) continue; // ends before fromSeq: its successor's name says so
         const isLast = index === segments.length - 1;
-        let seq = segment.firstSeq;
+        // from the middle of a long segment: start near the record (found by its seq), then the
+        // lines before fromSeq are counted, not decoded
+        const path = join(dir, segment.name);
+        let start = { offset: 0, seq: segment.firstSeq };
+        try {
+          if (fromSeq - segment.firstSeq > SEEK_AFTER_LINES) start = await seekLine(ops, path, segment.firstSeq, fromSeq);
+        } catch (error) {
+          return fail("read", streamId, error);
+        }
+        let seq = Math.max(fromSeq, start.seq);
         let trailing: { offset: number; bytes: Buffer } | undefined;
-        const chunks = readSegmentChunks(ops, join(dir, segment.name), 0, (offset, bytes) => {
+        const from = { offset: start.offset, skipLines: seq - start.seq };
+        const chunks = readSegmentChunks(ops, path, from, (offset, bytes, completeLines) => {
           trailing = { offset, bytes };
+          seq = start.seq + completeLines;
         });
         try {
           for await (const lines of chunks) {
@@ -532,6 +550,27 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
         return (await readTail(streamId, join(root, streamId), false)).head;
       } catch (error) {
         return fail("head", streamId, error);
+      }
+    },
+
+    async putSnapshot(streamId: string, snapshot: StoredSnapshot): Promise<void> {
+      assertOpen();
+      parseStreamId(streamId);
+      try {
+        await ensureRoot();
+        await snapshotFiles(ops, root, streamId).put(snapshot);
+      } catch (error) {
+        fail("putSnapshot", streamId, error);
+      }
+    },
+
+    async *snapshots(streamId: string): AsyncIterable<StoredSnapshot> {
+      assertOpen();
+      parseStreamId(streamId);
+      try {
+        yield* snapshotFiles(ops, root, streamId).list();
+      } catch (error) {
+        fail("snapshots", streamId, error);
       }
     },
 

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { sealedLineHead } from "@opsledger/core";
 import type { FileHandleOps, FileOps } from "./file-ops.ts";
 
 /** Segment files are named by their first seq, zero-padded so name order is seq order. */
@@ -50,24 +51,28 @@ const CHUNK = 1 << 20;
 
 /**
  * Streams the complete lines of a segment file in 1 MiB chunks (never the whole file in memory),
- * from byte `start`, a chunk's worth of lines at a time. A line longer than a chunk is gathered
+ * from byte `from.offset` (a line start), a chunk's worth of lines at a time. A line longer than a chunk is gathered
  * from its parts once its newline arrives, so reading costs time linear in the line's length. A
- * last line without its newline is reported through `onUnterminated`, not yielded.
+ * last line without its newline is reported through `onUnterminated` (with the number of complete
+ * lines before it), not yielded. The first `from.skipLines` lines are counted, not decoded.
  */
 export async function* readSegmentChunks(
   ops: FileOps,
   path: string,
-  start = 0,
-  onUnterminated?: (offset: number, bytes: Buffer) => void,
+  from: { readonly offset: number; readonly skipLines: number } = { offset: 0, skipLines: 0 },
+  onUnterminated?: (offset: number, bytes: Buffer, completeLines: number) => void,
 ): AsyncGenerator<SegmentLine[]> {
   const handle = await ops.open(path, "read");
   try {
-    let position = start;
+    let position = from.offset;
+    let skipping = from.skipLines;
+    let complete = 0;
     let parts: Buffer[] = []; // the start of a line that has no newline yet
     let partsBytes = 0;
-    let lineOffset = start;
+    let lineOffset = from.offset;
+    // one buffer for the whole read: lines leave it as strings, an unfinished line as a copy
+    const buffer = Buffer.allocUnsafe(CHUNK);
     for (;;) {
-      const buffer = Buffer.allocUnsafe(CHUNK);
       const bytesRead = await handle.read(buffer, 0, CHUNK, position);
       if (bytesRead === 0) break;
       const chunk = buffer.subarray(0, bytesRead);
@@ -76,7 +81,12 @@ export async function* readSegmentChunks(
       for (;;) {
         const newline = chunk.indexOf(10, lineStart);
         if (newline === -1) break;
-        if (parts.length > 0) {
+        complete++;
+        if (skipping > 0) {
+          skipping--;
+          parts = [];
+          partsBytes = 0;
+        } else if (parts.length > 0) {
           parts.push(chunk.subarray(0, newline));
           lines.push({ line: Buffer.concat(parts, partsBytes + newline).toString("utf8"), offset: lineOffset });
           parts = [];
@@ -88,16 +98,57 @@ export async function* readSegmentChunks(
         lineOffset = position + lineStart;
       }
       if (lineStart < chunk.length) {
-        parts.push(chunk.subarray(lineStart));
+        parts.push(Buffer.from(chunk.subarray(lineStart)));
         partsBytes += chunk.length - lineStart;
       }
       position += bytesRead;
       if (lines.length > 0) yield lines;
     }
-    if (partsBytes > 0) onUnterminated?.(lineOffset, Buffer.concat(parts, partsBytes));
+    if (partsBytes > 0) onUnterminated?.(lineOffset, Buffer.concat(parts, partsBytes), complete);
   } finally {
     await handle.close();
   }
+}
+
+const PROBE_BYTES = 64 * 1024;
+
+/**
+ * Where to start reading a segment for record `seq`: a line start at or before it and the seq its
+ * line holds, found by bisecting the file's byte offsets on the lines' own seqs, so a read from
+ * the middle of a segment costs a few small reads instead of a scan of every line before it. The
+ * search narrows to one chunk and the caller counts lines from there. A probe that finds no
+ * readable line, or seqs out of order (damage), narrows as if it had overshot, so the answer is
+ * always a line start at or before the record, at worst the segment's start.
+ */
+export async function seekLine(ops: FileOps, path: string, firstSeq: number, seq: number): Promise<{ offset: number; seq: number }> {
+  const handle = await ops.open(path, "read");
+  try {
+    let low = { offset: 0, seq: firstSeq };
+    let high = await handle.size();
+    while (high - low.offset > CHUNK) {
+      const middle = low.offset + Math.floor((high - low.offset) / 2);
+      const probe = await lineAfter(handle, middle);
+      if (!probe || probe.seq <= low.seq || probe.seq > seq || probe.offset >= high) {
+        high = middle;
+        continue;
+      }
+      low = probe;
+      if (probe.seq === seq) break;
+    }
+    return low;
+  } finally {
+    await handle.close();
+  }
+}
+
+// the first whole line starting after byte `position` and the seq it holds, if it is a sealed record
+async function lineAfter(handle: FileHandleOps, position: number): Promise<{ offset: number; seq: number } | undefined> {
+  const bytes = await readAt(handle, position, PROBE_BYTES);
+  const start = bytes.indexOf(10) + 1;
+  const end = start === 0 ? -1 : bytes.indexOf(10, start);
+  if (end === -1) return undefined;
+  const head = sealedLineHead(bytes.toString("utf8", start, end));
+  return head && { offset: position + start, seq: head.seq };
 }
 
 /** What ends a segment: its last complete line, and any bytes after its last newline. */

@@ -158,3 +158,47 @@ describe("fs store writer lock", () => {
     await truncate(path, 0).catch(() => undefined);
   });
 });
+
+describe("fs store: reading from the middle of a long segment", () => {
+  const collect = async (store: ReturnType<typeof createFsEventStore>, fromSeq: number) => {
+    const lines: { seq: number; line: string }[] = [];
+    for await (const record of store.read("s", { fromSeq })) lines.push({ seq: record.seq, line: record.line });
+    return lines;
+  };
+  async function longSegment(count: number) {
+    const dir = await tempDir();
+    const store = createFsEventStore({ dir });
+    const records = makeRecords("s", count, { payload: (seq) => ({ seq, pad: "p".repeat(seq % 7 === 0 ? 900 : 100) }) });
+    for (let at = 0; at < count; at += 1000) {
+      const batch = records.slice(at, at + 1000) as [(typeof records)[0], ...typeof records];
+      await store.append({ streamId: "s", expectedSeq: at, records: batch });
+    }
+    return { dir, store, records };
+  }
+
+  it("yields exactly what a full read yields from that seq, wherever it starts", async () => {
+    const { store, records } = await longSegment(30_000);
+    const full = await collect(store, 1);
+    expect(full.map((r) => r.line)).toEqual(records.map((r) => r.line));
+    for (const fromSeq of [2, 4097, 4098, 4099, 12_345, 20_000, 29_999, 30_000, 30_001, 40_000]) {
+      expect(await collect(store, fromSeq), `fromSeq ${fromSeq}`).toEqual(full.slice(fromSeq - 1));
+    }
+    await store.close();
+  });
+
+  it("still starts at the right record when the lines it probes are garbage", async () => {
+    const { dir, store } = await longSegment(30_000);
+    await store.close();
+    const [segment] = (await readdir(join(dir, "s"))).filter((name) => name.endsWith(".ndjson"));
+    const path = join(dir, "s", segment as string);
+    // every 50th line overwritten with bytes of the same length that are not a record
+    const lines = (await readFile(path, "utf8")).split("\n");
+    const damaged = lines.map((line, i) => (i % 50 === 25 && line ? "x".repeat(Buffer.byteLength(line)) : line));
+    await writeFile(path, damaged.join("\n"));
+    const reopened = createFsEventStore({ dir });
+    const full = await collect(reopened, 1);
+    for (const fromSeq of [5000, 15_001, 29_990])
+      expect(await collect(reopened, fromSeq), `fromSeq ${fromSeq}`).toEqual(full.slice(fromSeq - 1));
+    await reopened.close();
+  });
+});

@@ -15,6 +15,7 @@ import {
   type ReadOptions,
   StoreClosedError,
   type StoredRecord,
+  type StoredSnapshot,
   StoreIntegrityError,
   StoreUnavailableError,
   StreamConflictError,
@@ -52,6 +53,11 @@ export interface S3EventStore extends EventStore {
 const ADAPTER = "s3";
 const DIGITS = 20;
 const SEGMENT = /^\d{20}\.ndjson$/;
+const SNAPSHOT_FOLDER = ".opsledger-snapshots";
+const SNAPSHOT_SUFFIX = ".snapshot";
+const SNAPSHOT = /^\d{20}\.snapshot$/;
+/** How many snapshots of a stream the store keeps (the port's minimum). */
+const KEPT_SNAPSHOTS = 2;
 const PREFIX = /^([A-Za-z0-9][A-Za-z0-9._-]*)(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
 
 // a record as read: its location (`<key>#<line>`) is built only when a report asks for it
@@ -110,6 +116,22 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
   const streamPrefix = (streamId: string) => `${prefix}${streamId}/`;
   const keyOf = (streamId: string, firstSeq: number) => `${streamPrefix(streamId)}${String(firstSeq).padStart(DIGITS, "0")}.ndjson`;
   const seqOfKey = (key: string) => Number(key.slice(-(DIGITS + ".ndjson".length), -".ndjson".length));
+
+  // snapshots live under a folder no stream id can name (ids never start with a dot)
+  const snapshotPrefix = (streamId: string) => `${prefix}${SNAPSHOT_FOLDER}/${streamId}/`;
+  const snapshotKey = (streamId: string, seq: number) =>
+    `${snapshotPrefix(streamId)}${String(seq).padStart(DIGITS, "0")}${SNAPSHOT_SUFFIX}`;
+  // a stream's snapshot keys, newest first
+  async function snapshotKeys(streamId: string): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const page of listPages({ Prefix: snapshotPrefix(streamId) }, "snapshots", streamId)) {
+      for (const object of page.Contents ?? []) {
+        const key = object.Key ?? "";
+        if (SNAPSHOT.test(key.slice(snapshotPrefix(streamId).length))) keys.push(key);
+      }
+    }
+    return keys.reverse();
+  }
 
   // https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
   async function* listPages(
@@ -307,6 +329,37 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
       assertOpen();
       parseStreamId(streamId);
       return freshHead(streamId);
+    },
+
+    async putSnapshot(streamId: string, snapshot: StoredSnapshot): Promise<void> {
+      assertOpen();
+      parseStreamId(streamId);
+      const key = snapshotKey(streamId, snapshot.seq);
+      try {
+        // a PUT is atomic: a reader gets the old body, the new one or none, never a part
+        await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: snapshot.body, ContentType: "application/json" }));
+        for (const old of (await snapshotKeys(streamId)).slice(KEPT_SNAPSHOTS)) {
+          await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: old }));
+        }
+      } catch (error) {
+        throw unavailable("putSnapshot", streamId, error);
+      }
+    },
+
+    async *snapshots(streamId: string): AsyncIterable<StoredSnapshot> {
+      assertOpen();
+      parseStreamId(streamId);
+      for (const key of await snapshotKeys(streamId)) {
+        let body: string;
+        try {
+          const output = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+          body = (await output.Body?.transformToString("utf-8")) ?? "";
+        } catch (error) {
+          if (isNotFound(error)) continue; // pruned since the listing
+          throw unavailable("snapshots", streamId, error);
+        }
+        yield { seq: Number(key.slice(-(DIGITS + SNAPSHOT_SUFFIX.length), -SNAPSHOT_SUFFIX.length)), body };
+      }
     },
 
     async *listStreams(): AsyncIterable<string> {

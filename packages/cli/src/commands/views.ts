@@ -1,5 +1,6 @@
 import {
   auditTimeline,
+  type ChainBreak,
   type ChainIntegrityError,
   DRILL_IDS,
   type DrillId,
@@ -12,6 +13,7 @@ import {
   runDrill,
   verifyDecisions,
   verifyLog,
+  verifySnapshots,
 } from "@opsledger/core";
 import type { Context } from "../context.ts";
 import { EXIT, RefusedError, UsageError } from "../exit-codes.ts";
@@ -179,7 +181,12 @@ export async function verify(context: Context): Promise<number> {
   const decisions = chain.ok
     ? await context.reading("re-running decisions", (reading) => verifyDecisions(reading, context.fleetId))
     : { ok: true, checked: 0, breaks: [] };
-  const breaks = [...chain.breaks, ...decisions.breaks];
+  // a snapshot is a cache ledgers open from: one the log does not fold to would make them lie
+  const snapshots = chain.ok ? await verifySnapshots(store, context.fleetId) : [];
+  const snapshotBreaks: ChainBreak[] = snapshots
+    .filter((s) => s.verdict === "differs")
+    .map((s) => ({ seq: s.seq, kind: "snapshot_mismatch", detail: "the stored snapshot of the fold is not the state the log folds to" }));
+  const breaks = [...chain.breaks, ...decisions.breaks, ...snapshotBreaks];
   const rememberedFailed = chain.anchors?.some((a) => a.kind === "remembered" && !a.consistent) === true;
   if (context.out.json)
     context.out.printJson({
@@ -187,6 +194,7 @@ export async function verify(context: Context): Promise<number> {
       head: chain.head,
       count: chain.count,
       decisionsChecked: decisions.checked,
+      snapshotsChecked: snapshots.length,
       breaks,
       ...(chain.anchors ? { anchors: chain.anchors } : {}),
       ...(rememberedFailed ? { remembered: memory } : {}),
@@ -194,7 +202,7 @@ export async function verify(context: Context): Promise<number> {
   else if (breaks.length === 0) {
     const anchored = (chain.anchors ?? []).map((a) => `${a.kind.replace("_", " ")} ${a.size}`);
     context.out.line(
-      `${context.out.paint.green("ok")}: ${chain.count} records, head seq ${chain.head?.seq ?? 0} ${chain.head?.hash ?? ""}, ${plural(decisions.checked, "decision")} re-run${anchored.length > 0 ? `; consistent with ${anchored.join(", ")}` : ""}`,
+      `${context.out.paint.green("ok")}: ${chain.count} records, head seq ${chain.head?.seq ?? 0} ${chain.head?.hash ?? ""}, ${plural(decisions.checked, "decision")} re-run${snapshots.length > 0 ? `, ${plural(snapshots.length, "snapshot")} checked` : ""}${anchored.length > 0 ? `; consistent with ${anchored.join(", ")}` : ""}`,
     );
   } else {
     context.out.line(`${context.out.paint.red(plural(breaks.length, "break"))} in ${chain.count} records:`);

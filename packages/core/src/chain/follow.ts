@@ -1,5 +1,5 @@
 import { ChainIntegrityError } from "../errors.ts";
-import type { EventStore, StreamHead } from "../store/event-store.ts";
+import type { EventStore, StoredRecord, StreamHead } from "../store/event-store.ts";
 import { GENESIS_HASH, sha256Hex } from "./hash.ts";
 import { type Envelope, openSealedLine } from "./seal.ts";
 
@@ -10,15 +10,25 @@ import { type Envelope, openSealedLine } from "./seal.ts";
  * @returns the last record handed over, or `from` when there was none.
  * @throws {ChainIntegrityError} at the first record that does not verify.
  */
-export async function followChain(
+export function followChain(
   store: EventStore,
+  streamId: string,
+  from: (StreamHead & { readonly at?: string | null }) | null,
+  onRecord: (envelope: Envelope, hash: string) => boolean | undefined,
+): Promise<StreamHead | null> {
+  return followRecords(store.read(streamId, { fromSeq: (from?.seq ?? 0) + 1 }), streamId, from, onRecord);
+}
+
+/** `followChain` over records already being read: the first of them must be the one after `from`. */
+export async function followRecords(
+  records: AsyncIterable<StoredRecord>,
   streamId: string,
   from: (StreamHead & { readonly at?: string | null }) | null,
   onRecord: (envelope: Envelope, hash: string) => boolean | undefined,
 ): Promise<StreamHead | null> {
   let head: StreamHead | null = from;
   let lastAt = from?.at ?? null;
-  for await (const record of store.read(streamId, { fromSeq: (from?.seq ?? 0) + 1 })) {
+  for await (const record of records) {
     const expected = (head?.seq ?? 0) + 1;
     const opened = openSealedLine(record.line);
     if (!opened.ok) throw new ChainIntegrityError(streamId, expected, "malformed", opened.reason);

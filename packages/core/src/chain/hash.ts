@@ -51,6 +51,9 @@ export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** Lowercase hex of bytes (a digest). */
+export const bytesHex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("hex");
+
 /** Bytes of a lowercase hex string (a record hash); undefined for anything else. */
 export function hexBytes(hex: string): Uint8Array | undefined {
   if (!/^(?:[0-9a-f]{2})*$/.test(hex)) return undefined;

@@ -38,6 +38,10 @@ function linesStore(lines: readonly string[], head: StreamHead | undefined): Eve
       for (let i = 0; i < lines.length; i++) yield { seq: i + 1, line: lines[i] as string };
     },
     head: async () => head,
+    async putSnapshot() {
+      throw new Error("read-only");
+    },
+    async *snapshots() {},
     async *listStreams() {},
     close: async () => {},
   };

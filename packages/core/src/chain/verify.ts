@@ -6,7 +6,7 @@ import type { EventStore, StreamHead } from "../store/event-store.ts";
 import { GENESIS_HASH, sha256Hex } from "./hash.ts";
 import { type Envelope, type OpenedLine, openSealedLine } from "./seal.ts";
 
-/** What kind of damage a break is; `decision_mismatch` is reported by decision replay. */
+/** What kind of damage a break is; `decision_mismatch` is reported by decision replay, `snapshot_mismatch` by `verifySnapshots`. */
 export type BreakKind =
   | "hash_mismatch"
   | "broken_link"
@@ -15,6 +15,7 @@ export type BreakKind =
   | "malformed"
   | "time_regression"
   | "decision_mismatch"
+  | "snapshot_mismatch"
   | "truncated_below_checkpoint"
   | "inconsistent_with_checkpoint"
   | "bad_checkpoint_signature";
@@ -32,6 +33,8 @@ export type BreakKind =
  * - `inconsistent_with_checkpoint`: the log's first N records are not the ones a trusted checkpoint
  *   (or head) of size N vouches for; `seq` is the first record no matching anchor vouches for (the
  *   rewrite began there or later: more checkpoints narrow it);
+ * - `snapshot_mismatch`: a stored snapshot of the fold at `seq` holds a state the log does not fold
+ *   to (a forged or corrupted cache that ledgers would open from);
  * - `bad_checkpoint_signature`: a checkpoint passed in does not verify with the trusted keys (or
  *   names another log); `seq` is the tree size it claims, or 0. It is not used as an anchor.
  */

@@ -4,7 +4,7 @@
 // hash (SHA-256 of its canonical bytes, the `hash` of its stored line), not the line itself: a
 // proof carries the record, a verifier hashes its bytes once to the record hash and once more to
 // the leaf, and a tree can be built from the hashes a store already indexes.
-import { concatBytes, hexBytes, sha256Bytes } from "../chain/hash.ts";
+import { bytesHex, concatBytes, hexBytes, sha256Bytes } from "../chain/hash.ts";
 
 /** A 32-byte SHA-256 digest. */
 export type Digest = Uint8Array;
@@ -39,6 +39,21 @@ export class MerkleFrontier {
   private constructor(size: number, peaks: readonly Digest[]) {
     this.size = size;
     this.peaks = peaks;
+  }
+
+  /** The subtree roots as lowercase hex, largest first: with `size`, all a frontier is (for snapshots). */
+  peakHexes(): string[] {
+    return this.peaks.map(bytesHex);
+  }
+
+  /** The frontier `peakHexes` described, or undefined when the peaks cannot be those of a tree of `size` leaves. */
+  static fromPeakHexes(size: number, peaks: readonly string[]): MerkleFrontier | undefined {
+    if (!Number.isSafeInteger(size) || size < 0 || !Array.isArray(peaks)) return undefined;
+    let bits = 0;
+    for (let rest = size; rest > 0; rest = Math.floor(rest / 2)) bits += rest % 2;
+    const digests = peaks.map((peak) => (typeof peak === "string" ? hexBytes(peak) : undefined));
+    if (digests.length !== bits || digests.some((digest) => digest?.length !== 32)) return undefined;
+    return new MerkleFrontier(size, digests as Digest[]);
   }
 
   /** The frontier after one more leaf. */

@@ -25,6 +25,15 @@ export interface AppendRequest {
   readonly records: readonly [SealedRecord, ...SealedRecord[]];
 }
 
+/**
+ * A snapshot of a stream's fold as the core wrote it: opaque bytes for the stream up to `seq`.
+ * A cache, never an authority: the core checks it against the log before it uses it.
+ */
+export interface StoredSnapshot {
+  readonly seq: number;
+  readonly body: string;
+}
+
 /** Where to start reading. */
 export interface ReadOptions {
   /** First seq to yield; defaults to 1. */
@@ -55,6 +64,19 @@ export interface EventStore {
 
   /** The current head, or `undefined` for an unknown stream. */
   head(streamId: string): Promise<StreamHead | undefined>;
+
+  /**
+   * Saves a snapshot of a stream's fold, byte for byte, replacing one at the same seq; a reader
+   * sees the whole body or none of it. The store keeps at least the two newest of a stream and
+   * may drop older ones. Snapshots are not records: they never show in `read`, `head` or `listStreams`.
+   * @throws {InvalidStreamIdError} for an id `append` would refuse.
+   * @throws {StoreUnavailableError} on a storage failure (the caller goes on without the snapshot).
+   * @throws {StoreClosedError} after `close()`.
+   */
+  putSnapshot(streamId: string, snapshot: StoredSnapshot): Promise<void>;
+
+  /** A stream's snapshots, newest (highest seq) first, bodies verbatim; none for an unknown stream. */
+  snapshots(streamId: string): AsyncIterable<StoredSnapshot>;
 
   /** Every stream id exactly once, in ascending code-unit order. */
   listStreams(): AsyncIterable<string>;

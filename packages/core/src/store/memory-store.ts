@@ -1,7 +1,10 @@
 import { StoreClosedError, StreamConflictError } from "../errors.ts";
 import { checkAppendRequest } from "./append-request.ts";
-import type { AppendRequest, EventStore, ReadOptions, StoredRecord, StreamHead } from "./event-store.ts";
+import type { AppendRequest, EventStore, ReadOptions, StoredRecord, StoredSnapshot, StreamHead } from "./event-store.ts";
 import { parseStreamId } from "./stream-id.ts";
+
+/** How many snapshots of a stream the memory store keeps (the port's minimum). */
+const KEPT_SNAPSHOTS = 2;
 
 interface MemoryStream {
   lines: string[];
@@ -17,6 +20,7 @@ const streamsOf = new WeakMap<EventStore, Map<string, MemoryStream>>();
  */
 export function createMemoryEventStore(): EventStore {
   const streams = new Map<string, MemoryStream>();
+  const snapshots = new Map<string, StoredSnapshot[]>(); // per stream, newest first, at most KEPT_SNAPSHOTS
   let closed = false;
   const assertOpen = (): void => {
     if (closed) throw new StoreClosedError("memory");
@@ -58,6 +62,20 @@ export function createMemoryEventStore(): EventStore {
       assertOpen();
       parseStreamId(streamId);
       return streams.get(streamId)?.head;
+    },
+
+    async putSnapshot(streamId: string, snapshot: StoredSnapshot): Promise<void> {
+      assertOpen();
+      parseStreamId(streamId);
+      const kept = (snapshots.get(streamId) ?? []).filter((other) => other.seq !== snapshot.seq);
+      kept.push({ seq: snapshot.seq, body: snapshot.body });
+      snapshots.set(streamId, kept.sort((a, b) => b.seq - a.seq).slice(0, KEPT_SNAPSHOTS));
+    },
+
+    async *snapshots(streamId: string): AsyncIterable<StoredSnapshot> {
+      assertOpen();
+      parseStreamId(streamId);
+      yield* snapshots.get(streamId) ?? [];
     },
 
     async *listStreams(): AsyncIterable<string> {

@@ -1,0 +1,117 @@
+// A snapshot of a ledger's fold: the folded state, the record it covers and (when the ledger
+// signs checkpoints) the Merkle frontier, as canonical JSON followed by its SHA-256. It is a
+// cache, never an authority: a ledger opens from one only when its digest holds, it was written
+// by this fold, and the record it covers is the record the log holds at that seq; otherwise it
+// folds from the start. `verifySnapshots` checks every stored snapshot against a full fold.
+import { canonicalJson } from "./chain/canonical-json.ts";
+import { followChain } from "./chain/follow.ts";
+import { sha256Hex } from "./chain/hash.ts";
+import type { FleetState } from "./fleet/state.ts";
+import { evolve, initialLedgerState, type LedgerState } from "./ledger-state.ts";
+import { MerkleFrontier, recordLeaf } from "./proof/merkle.ts";
+import type { EventStore, StoredSnapshot } from "./store/event-store.ts";
+
+/**
+ * The version of the fold a snapshot was written by. Bump it whenever `evolve` or the shape of
+ * `LedgerState` changes: snapshots of another version are ignored (a full fold rebuilds them).
+ * `ledger-snapshot.test.ts` pins the bytes of a reference snapshot, so a change cannot go unseen.
+ */
+export const FOLD_VERSION = "opsledger-fold/1";
+
+const DIGEST_PREFIX = "\nsha256:";
+
+// the maps of a fleet state, stored as [key, value] lists in insertion order (which the
+// projections iterate in), so a restored state behaves exactly as the folded one
+const MAP_FIELDS = ["lastUnsuppressedAt", "lastDispatchedAt", "instances", "intents", "openBatches", "drills"] as const;
+
+/** A decoded snapshot: the state as of `state.seq`, and the frontier when it was kept. */
+export interface LedgerSnapshot {
+  readonly state: LedgerState;
+  readonly tree: MerkleFrontier | undefined;
+}
+
+/** The stored form of a ledger state (and frontier): deterministic bytes, the same on every machine. */
+export function encodeSnapshot(state: LedgerState, tree: MerkleFrontier | undefined): StoredSnapshot {
+  const fleet: Record<string, unknown> = { ...state.fleet };
+  for (const field of MAP_FIELDS) fleet[field] = [...state.fleet[field].entries()];
+  const json = canonicalJson({
+    fold: FOLD_VERSION,
+    state: { ...state, fleet },
+    tree: tree ? { size: tree.size, peaks: tree.peakHexes() } : null,
+  });
+  return { seq: state.seq, body: `${json}${DIGEST_PREFIX}${sha256Hex(json)}` };
+}
+
+/**
+ * The snapshot a stored body holds, or why it cannot be used (damaged, another fold version,
+ * another ledger, another seq than the store filed it under).
+ */
+export function decodeSnapshot(stored: StoredSnapshot, fleetId: string): LedgerSnapshot | { readonly unusable: string } {
+  const cut = stored.body.lastIndexOf(DIGEST_PREFIX);
+  if (cut < 0) return { unusable: "no digest" };
+  const json = stored.body.slice(0, cut);
+  if (sha256Hex(json) !== stored.body.slice(cut + DIGEST_PREFIX.length)) return { unusable: "its bytes do not hash to its digest" };
+  let parsed: {
+    fold?: unknown;
+    state?: Omit<LedgerState, "fleet"> & { fleet: Record<string, unknown> };
+    tree?: { size: number; peaks: string[] } | null;
+  };
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return { unusable: "not JSON" };
+  }
+  if (parsed.fold !== FOLD_VERSION) return { unusable: `written by fold ${String(parsed.fold)}, this is ${FOLD_VERSION}` };
+  const state = parsed.state;
+  if (!state || state.fleetId !== fleetId) return { unusable: `not a snapshot of ledger "${fleetId}"` };
+  if (state.seq !== stored.seq || typeof state.headHash !== "string")
+    return { unusable: `filed at seq ${stored.seq}, covers ${state.seq}` };
+  const fleet = { ...state.fleet };
+  for (const field of MAP_FIELDS) fleet[field] = new Map(fleet[field] as [unknown, unknown][]);
+  const tree = parsed.tree ? MerkleFrontier.fromPeakHexes(parsed.tree.size, parsed.tree.peaks) : undefined;
+  if (parsed.tree && (!tree || tree.size !== state.seq)) return { unusable: "its Merkle frontier is damaged" };
+  return { state: { ...state, fleet: fleet as unknown as FleetState }, tree };
+}
+
+/** What `verifySnapshots` found for one stored snapshot. */
+export interface SnapshotFinding {
+  readonly seq: number;
+  /** `matches`: the same bytes a full fold gives at that seq; `differs`: a state the log does not fold to (forged or from a broken fold); `unusable`: ignored by ledgers (why in `detail`); `beyond_head`: covers records the log does not hold. */
+  readonly verdict: "matches" | "differs" | "unusable" | "beyond_head";
+  readonly detail?: string;
+}
+
+/**
+ * Checks every stored snapshot of a ledger against a full fold of its log: a snapshot a ledger
+ * would open from must hold exactly the state the log folds to at its seq. Reads the whole log.
+ * @throws {ChainIntegrityError} when the log does not verify up to the newest snapshot.
+ */
+export async function verifySnapshots(store: EventStore, fleetId: string): Promise<readonly SnapshotFinding[]> {
+  const stored: { snapshot: StoredSnapshot; decoded: ReturnType<typeof decodeSnapshot> }[] = [];
+  for await (const snapshot of store.snapshots(fleetId)) stored.push({ snapshot, decoded: decodeSnapshot(snapshot, fleetId) });
+  const usable = new Map<number, LedgerSnapshot>();
+  for (const { snapshot, decoded } of stored) if (!("unusable" in decoded)) usable.set(snapshot.seq, decoded);
+  const withTree = [...usable.values()].some((decoded) => decoded.tree !== undefined);
+  const newest = Math.max(0, ...usable.keys());
+  const folded = new Map<number, boolean>(); // seq → the snapshot holds what the fold holds there
+  let state = initialLedgerState(fleetId);
+  let tree = MerkleFrontier.EMPTY;
+  if (newest > 0) {
+    await followChain(store, fleetId, null, (envelope, hash) => {
+      state = evolve(state, envelope, hash);
+      if (withTree) tree = tree.append(recordLeaf(hash));
+      const decoded = usable.get(envelope.seq);
+      if (decoded) {
+        const body = stored.find((entry) => entry.snapshot.seq === envelope.seq)?.snapshot.body;
+        folded.set(envelope.seq, encodeSnapshot(state, decoded.tree ? tree : undefined).body === body);
+      }
+      return envelope.seq >= newest ? false : undefined;
+    });
+  }
+  return stored.map(({ snapshot, decoded }): SnapshotFinding => {
+    if ("unusable" in decoded) return { seq: snapshot.seq, verdict: "unusable", detail: decoded.unusable };
+    const same = folded.get(snapshot.seq);
+    if (same === undefined) return { seq: snapshot.seq, verdict: "beyond_head" };
+    return { seq: snapshot.seq, verdict: same ? "matches" : "differs" };
+  });
+}
