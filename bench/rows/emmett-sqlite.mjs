@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { measure, PEER_STREAMS, peerPayload, remove, report, tempDir } from "../lib.mjs";
 
-const { getSQLiteEventStore } = await import("../peers/node_modules/@event-driven-io/emmett-sqlite/dist/index.js");
+const { getSQLiteEventStore, sqliteConnection } = await import("../peers/node_modules/@event-driven-io/emmett-sqlite/dist/index.js");
 const mode = process.argv[2];
 const STREAMS = PEER_STREAMS;
 let round = 0;
@@ -20,18 +20,27 @@ if (mode !== "probe") {
 const dir = await tempDir("emmett");
 const notes = [];
 
+// One shared connection, passed in. What was wrong before: `connectionOptions: { singleton: true }`
+// alone shares nothing for a file database (emmett-sqlite 0.42 keeps a singleton only for an
+// in-memory one or a connection it is given), so every operation opened its own sqlite3
+// connection, fired `PRAGMA journal_mode = WAL` on it without waiting and closed it without
+// waiting: now and then that pragma was still running when the append's COMMIT came, and
+// sqlite3 failed it with SQLITE_BUSY "cannot commit transaction - SQL statements in progress".
 async function withStore(fn) {
-  // one shared connection, as the quality bars measure it
+  const fileName = join(dir, `db-${round++}.sqlite`);
+  const connection = sqliteConnection({ fileName });
   const store = getSQLiteEventStore({
-    fileName: join(dir, `db-${round++}.sqlite`),
+    fileName,
     schema: { autoMigration: "CreateOrUpdate" },
-    connectionOptions: { singleton: true },
+    connectionOptions: { singleton: true, connection },
   });
   try {
+    await connection.query("PRAGMA journal_mode"); // the connection's own WAL pragma has run
     await store.readStream("warm-up"); // runs the schema migration before the clock starts
     return await fn(store);
   } finally {
     await store.close?.();
+    await connection.close();
   }
 }
 
