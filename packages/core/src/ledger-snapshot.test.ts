@@ -182,6 +182,12 @@ describe("snapshots of the fold", () => {
     expect(decodeSnapshot(damaged, "default")).toEqual({ unusable: "its bytes do not hash to its digest" });
     expect(decodeSnapshot(outdated, "default")).toMatchObject({ unusable: expect.stringContaining("opsledger-fold/0") });
     expect(decodeSnapshot(good, "other")).toMatchObject({ unusable: expect.stringContaining("other") });
+    // digest recomputed over a state that is not one: refused, never thrown
+    const broken = json.replace(/"intents":\[[^\]]*\]/, '"intents":5');
+    expect(broken).not.toBe(json);
+    expect(decodeSnapshot({ seq: good.seq, body: `${broken}\nsha256:${sha256Hex(broken)}` }, "default")).toEqual({
+      unusable: "its intents is not a list of entries",
+    });
   });
 
   it("verifySnapshots tells a forged snapshot (a state the log does not fold to, digest recomputed) from a true one", async () => {

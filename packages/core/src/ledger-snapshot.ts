@@ -67,7 +67,12 @@ export function decodeSnapshot(stored: StoredSnapshot, fleetId: string): LedgerS
   if (state.seq !== stored.seq || typeof state.headHash !== "string")
     return { unusable: `filed at seq ${stored.seq}, covers ${state.seq}` };
   const fleet = { ...state.fleet };
-  for (const field of MAP_FIELDS) fleet[field] = new Map(fleet[field] as [unknown, unknown][]);
+  for (const field of MAP_FIELDS) {
+    const entries = fleet[field];
+    if (!Array.isArray(entries) || !entries.every((entry) => Array.isArray(entry) && entry.length === 2))
+      return { unusable: `its ${field} is not a list of entries` };
+    fleet[field] = new Map(entries as [unknown, unknown][]);
+  }
   const tree = parsed.tree ? MerkleFrontier.fromPeakHexes(parsed.tree.size, parsed.tree.peaks) : undefined;
   if (parsed.tree && (!tree || tree.size !== state.seq)) return { unusable: "its Merkle frontier is damaged" };
   return { state: { ...state, fleet: fleet as unknown as FleetState }, tree };
