@@ -20,7 +20,7 @@ const KEY = signingKeyFromSeed("opsledger/default", new Uint8Array(32).fill(3));
 const LOOPS = ["loop-a", "loop-b", "loop-c", "loop-d", "loop-e"];
 
 // a log with every kind of event the fold handles: policy changes, observations, evaluations,
-// dispatches with every outcome, kill switch, pauses, auto-pause trips and resumes, acks, drills
+// dispatches with every outcome, kill switch, pauses, auto-pause trips and resumes, acks
 async function eventfulLog(seed: number, commands: number, store: EventStore = createMemoryEventStore()) {
   const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;

@@ -94,9 +94,9 @@ export interface SnapshotFinding {
 export async function verifySnapshots(store: EventStore, fleetId: string): Promise<readonly SnapshotFinding[]> {
   const stored: { snapshot: StoredSnapshot; decoded: ReturnType<typeof decodeSnapshot> }[] = [];
   for await (const snapshot of store.snapshots(fleetId)) stored.push({ snapshot, decoded: decodeSnapshot(snapshot, fleetId) });
-  const usable = new Map<number, LedgerSnapshot>();
-  for (const { snapshot, decoded } of stored) if (!("unusable" in decoded)) usable.set(snapshot.seq, decoded);
-  const withTree = [...usable.values()].some((decoded) => decoded.tree !== undefined);
+  const usable = new Map<number, { body: string; decoded: LedgerSnapshot }>();
+  for (const { snapshot, decoded } of stored) if (!("unusable" in decoded)) usable.set(snapshot.seq, { body: snapshot.body, decoded });
+  const withTree = [...usable.values()].some(({ decoded }) => decoded.tree !== undefined);
   const newest = Math.max(0, ...usable.keys());
   const folded = new Map<number, boolean>(); // seq → the snapshot holds what the fold holds there
   let state = initialLedgerState(fleetId);
@@ -105,11 +105,8 @@ export async function verifySnapshots(store: EventStore, fleetId: string): Promi
     await followChain(store, fleetId, null, (envelope, hash) => {
       state = evolve(state, envelope, hash);
       if (withTree) tree = tree.append(recordLeaf(hash));
-      const decoded = usable.get(envelope.seq);
-      if (decoded) {
-        const body = stored.find((entry) => entry.snapshot.seq === envelope.seq)?.snapshot.body;
-        folded.set(envelope.seq, encodeSnapshot(state, decoded.tree ? tree : undefined).body === body);
-      }
+      const wanted = usable.get(envelope.seq);
+      if (wanted) folded.set(envelope.seq, encodeSnapshot(state, wanted.decoded.tree ? tree : undefined).body === wanted.body);
       return envelope.seq >= newest ? false : undefined;
     });
   }

@@ -1,6 +1,6 @@
 import { followChain, followRecords } from "./chain/follow.ts";
-import { GENESIS_HASH, sha256Hex } from "./chain/hash.ts";
-import { ENVELOPE_VERSION, type Envelope, openSealedLine, type SealedRecord, seal } from "./chain/seal.ts";
+import { GENESIS_HASH } from "./chain/hash.ts";
+import { ENVELOPE_VERSION, type Envelope, type SealedRecord, seal, sealedLineHead } from "./chain/seal.ts";
 import { type VerificationReport, type VerifyOptions, verifyLog } from "./chain/verify.ts";
 import {
   type Issue,
@@ -713,14 +713,8 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
 
 // true when this stored record is exactly the one at `covered` (read and hash-checked, never trusted)
 function isRecord(record: StoredRecord, covered: StreamHead): boolean {
-  if (record.seq !== covered.seq) return false;
-  const opened = openSealedLine(record.line);
-  return (
-    opened.ok &&
-    opened.claimedHash === covered.hash &&
-    opened.envelope.seq === covered.seq &&
-    sha256Hex(opened.recordBytes) === covered.hash
-  );
+  const held = sealedLineHead(record.line);
+  return record.seq === covered.seq && held?.seq === covered.seq && held.hash === covered.hash;
 }
 
 // true when the log already holds this outcome (or skip) of this batch's intent

@@ -114,13 +114,14 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
     if (closed) throw new StoreClosedError(ADAPTER);
   };
   const streamPrefix = (streamId: string) => `${prefix}${streamId}/`;
-  const keyOf = (streamId: string, firstSeq: number) => `${streamPrefix(streamId)}${String(firstSeq).padStart(DIGITS, "0")}.ndjson`;
-  const seqOfKey = (key: string) => Number(key.slice(-(DIGITS + ".ndjson".length), -".ndjson".length));
+  const padded = (seq: number) => String(seq).padStart(DIGITS, "0");
+  const keyOf = (streamId: string, firstSeq: number) => `${streamPrefix(streamId)}${padded(firstSeq)}.ndjson`;
+  // the seq a key is named by: the digits before its suffix (a batch's `.ndjson`, a snapshot's `.snapshot`)
+  const seqOfKey = (key: string, suffix = ".ndjson") => Number(key.slice(-(DIGITS + suffix.length), -suffix.length));
 
   // snapshots live under a folder no stream id can name (ids never start with a dot)
   const snapshotPrefix = (streamId: string) => `${prefix}${SNAPSHOT_FOLDER}/${streamId}/`;
-  const snapshotKey = (streamId: string, seq: number) =>
-    `${snapshotPrefix(streamId)}${String(seq).padStart(DIGITS, "0")}${SNAPSHOT_SUFFIX}`;
+  const snapshotKey = (streamId: string, seq: number) => `${snapshotPrefix(streamId)}${padded(seq)}${SNAPSHOT_SUFFIX}`;
   // a stream's snapshot keys, newest first
   async function snapshotKeys(streamId: string): Promise<string[]> {
     const keys: string[] = [];
@@ -358,7 +359,7 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
           if (isNotFound(error)) continue; // pruned since the listing
           throw unavailable("snapshots", streamId, error);
         }
-        yield { seq: Number(key.slice(-(DIGITS + SNAPSHOT_SUFFIX.length), -SNAPSHOT_SUFFIX.length)), body };
+        yield { seq: seqOfKey(key, SNAPSHOT_SUFFIX), body };
       }
     },
 
