@@ -1,11 +1,13 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { isOpsledgerError } from "../errors.ts";
 import { openLedger } from "../ledger.ts";
 import type { EvaluationDocument } from "../projections/evaluation.ts";
 import { createMemoryEventStore } from "../store/memory-store.ts";
+import { arbitraryRegistry } from "../testing/arbitraries.ts";
 import { fixedClock, sequentialIds } from "../testing/clock.ts";
 import { fleetStateDocument, guardedRegistry, operator } from "../testing/fixtures.ts";
-import { decideEvaluation } from "./evaluate.ts";
+import { decideEvaluation, recheckGates } from "./evaluate.ts";
 import type { FleetState } from "./state.ts";
 
 const T0 = "2026-03-01T00:00:00.000Z";
@@ -433,5 +435,46 @@ describe("applyRegistry: governance audit classification (reference §7.2)", () 
       changedAt: T0,
       reviewBy: "2026-06-01T00:00:00Z",
     });
+  });
+});
+
+describe("recheck: the gates an evaluation would give now, the advisory dedupe aside", () => {
+  const results = (loopIds: readonly string[]) =>
+    fc.array(
+      fc.record({
+        loopId: fc.constantFrom(...loopIds),
+        status: fc.constantFrom("success", "failed", "skipped"),
+        healthStatus: fc.constantFrom("healthy", "degraded", "critical", "unknown"),
+      }),
+      { minLength: 1, maxLength: 12 },
+    );
+  const cases = arbitraryRegistry({ now: T0 }).chain((registry) =>
+    fc.record({
+      registry: fc.constant(registry),
+      first: results((registry["loops"] as { loopId: string }[]).map((l) => l.loopId)),
+      second: results((registry["loops"] as { loopId: string }[]).map((l) => l.loopId)),
+    }),
+  );
+
+  it("gives every candidate of an evaluation at the same moment its reasons, with deduped candidates as if unsuppressed", async () => {
+    await fc.assert(
+      fc.asyncProperty(cases, async ({ registry, first, second }) => {
+        const { ledger, clock } = await fleet(registry);
+        await ledger.observe(fleetStateDocument(first));
+        await ledger.evaluate(); // stamps lastUnsuppressedAt: the next evaluation dedupes
+        clock.advance(1000);
+        await ledger.observe(fleetStateDocument(second));
+        const state = ledger.state().fleet;
+        const now = new Date(clock.now());
+        const recorded = decideEvaluation(state, { now, traceId: null, evaluationId: "e" }).evaluation.candidates;
+        const undeduped = decideEvaluation({ ...state, lastUnsuppressedAt: new Map() }, { now, traceId: null, evaluationId: "e" })
+          .evaluation.candidates;
+        const recheck = recheckGates(state, now);
+        expect(recheck.loopIds).toEqual(recorded.map((c) => c.loopId));
+        expect(recheck.categories).toEqual(recorded.map((c) => c.category));
+        expect(recheck.reasons).toEqual(undeduped.map((c) => c.reasons));
+      }),
+      { numRuns: 60 },
+    );
   });
 });

@@ -25,8 +25,17 @@ export interface EvaluationContext {
   readonly now: Date;
   readonly traceId: string | null;
   readonly evaluationId: string;
-  /** Skip the advisory dedupe: dispatch re-checks gates right after an evaluation that just reset it. */
-  readonly ignoreDedupe?: boolean;
+}
+
+/**
+ * The reasons each candidate of the observed fleet would get now, the advisory dedupe aside (the
+ * plan and dispatch re-check gates right after an evaluation that just reset it): three lists in
+ * the evaluation's candidate order, without the records an evaluation keeps.
+ */
+export interface GateRecheck {
+  readonly loopIds: string[];
+  readonly categories: Category[];
+  readonly reasons: (readonly string[])[];
 }
 
 const PAUSED_MANUAL = "autonomous_rollout_paused_manual";
@@ -42,6 +51,18 @@ const PAUSED_AUTO = "autonomous_rollout_paused_auto";
  * The caller checks that a policy and an observation exist.
  */
 export function decideEvaluation(state: FleetState, context: EvaluationContext): EvaluationDecision {
+  return evaluate(state, context, null);
+}
+
+/** The gates and rails of {@link decideEvaluation} at `now` for every candidate, as a {@link GateRecheck}. */
+export function recheckGates(state: FleetState, now: Date): GateRecheck {
+  const recheck: GateRecheck = { loopIds: [], categories: [], reasons: [] };
+  evaluate(state, { now, traceId: null, evaluationId: "recheck" }, recheck);
+  return recheck;
+}
+
+// One walk for both: an evaluation records every candidate; a recheck (non-null) only collects reasons.
+function evaluate(state: FleetState, context: EvaluationContext, recheck: GateRecheck | null): EvaluationDecision {
   const policy = state.policy;
   const observation = state.observation;
   if (!policy || !observation) throw new Error("decideEvaluation needs an applied policy and an observation");
@@ -168,7 +189,7 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
   };
   const loopSuppressions = new Map(Object.entries(suppressions));
   const globalSuppressions = suppressions["*"];
-  const ignoreDedupe = context.ignoreDedupe === true;
+  const ignoreDedupe = recheck !== null;
   let countedLoopId: string | null = null;
   let selectedInLoop = 0;
   let selectedTotal = 0;
@@ -198,8 +219,6 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
     const unsuppressedTimes = state.lastUnsuppressedAt.get(loopId);
     const dispatchTimes = state.lastDispatchedAt.get(loopId);
     for (const { category, taxonomy, policyBits } of entryLists[categoryMask] as CategoryEntry[]) {
-      const candidateId = `${loopId}:${category}`;
-
       // suppression: loop → global → dedupe
       let scope: "loop" | "global" | "cooldown" | null = null;
       if (loopSuppressed?.includes(category)) scope = "loop";
@@ -248,8 +267,14 @@ export function decideEvaluation(state: FleetState, context: EvaluationContext):
         if (!cached) shared.withRail.set(rail, reasons);
       }
 
+      if (recheck !== null) {
+        recheck.loopIds.push(loopId);
+        recheck.categories.push(category);
+        recheck.reasons.push(reasons);
+        continue;
+      }
       candidates.push({
-        candidateId,
+        candidateId: `${loopId}:${category}`,
         loopId,
         category,
         signal: taxonomy.signal,

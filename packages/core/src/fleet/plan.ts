@@ -1,7 +1,7 @@
 import type { NormalizedLoop } from "../contract/normalized-registry.ts";
 import { TAXONOMY } from "../contract/taxonomy.ts";
 import type { CandidateDecision } from "../events/fleet-events.ts";
-import { decideEvaluation } from "./evaluate.ts";
+import { recheckGates } from "./evaluate.ts";
 import { countReasons, sortedUnique } from "./order.ts";
 import { type FleetState, type IntentRecord, idempotencyKey } from "./state.ts";
 
@@ -86,23 +86,16 @@ interface PlanEntry {
  */
 function planEntries(state: FleetState, now: Date): PlanEntry[] {
   const evaluation = state.evaluation as NonNullable<FleetState["evaluation"]>;
-  const rechecked = decideEvaluation(state, {
-    now,
-    traceId: evaluation.data.traceId,
-    evaluationId: "dispatch-recheck",
-    ignoreDedupe: true,
-  }).evaluation.candidates;
+  const rechecked = recheckGates(state, now);
   // both lists are in (loopId, category) order and usually hold the same candidates: walk them
   // side by side, and look a candidate up by id only where they part
-  let byId: Map<string, CandidateDecision> | undefined;
+  let byId: Map<string, readonly string[]> | undefined;
   let next = 0;
-  const recheckOf = (candidate: CandidateDecision): CandidateDecision | undefined => {
-    const at = rechecked[next];
-    if (at?.candidateId === candidate.candidateId) {
-      next++;
-      return at;
-    }
-    byId ??= new Map(rechecked.map((c) => [c.candidateId, c]));
+  const reasonsNow = (candidate: CandidateDecision): readonly string[] | undefined => {
+    if (rechecked.loopIds[next] === candidate.loopId && rechecked.categories[next] === candidate.category) return rechecked.reasons[next++];
+    byId ??= new Map(
+      rechecked.loopIds.map((loopId, i) => [`${loopId}:${rechecked.categories[i]}`, rechecked.reasons[i] as readonly string[]]),
+    );
     return byId.get(candidate.candidateId);
   };
   const reasonsOf = sharedReasonLists();
@@ -115,7 +108,7 @@ function planEntries(state: FleetState, now: Date): PlanEntry[] {
     // nothing dispatched yet (the common case on a large fleet): no intent id to build and look up
     const dispatched = state.intents.size > 0 ? state.intents.get(intentIdOf(candidate)) : undefined;
     const current = dispatched?.instance === number ? dispatched : undefined;
-    const now_ = recheckOf(candidate);
+    const now_ = reasonsNow(candidate);
     const extra =
       current?.status === "executed"
         ? EXECUTED_REASONS
@@ -130,7 +123,7 @@ function planEntries(state: FleetState, now: Date): PlanEntry[] {
       openedBy: instance?.openedBy ?? "",
       current,
       status: current?.status === "in_flight" ? "in_flight" : current?.status === "executed" ? "executed" : "pending_operator_confirmation",
-      reasons: reasonsOf(candidate.reasons, now_ ? now_.reasons : SUPPRESSED_NOW, extra),
+      reasons: reasonsOf(candidate.reasons, now_ ?? SUPPRESSED_NOW, extra),
     });
   }
   return entries;
@@ -279,8 +272,19 @@ function planReasonCodes(entries: readonly PlanEntry[], summary: PlanSummary): s
   const codes = [entries.length > 0 ? "fleet_handoff_action_required" : "fleet_handoff_no_action"];
   if (summary.pendingConfirmationCount > 0) codes.push("fleet_handoff_confirmation_pending");
   // fleet_handoff_partial_mapping / _unmapped_candidates need a candidate without an intent: unreachable in taxonomy v1
-  if (entries.some((entry) => entry.reasons.some((r) => r.startsWith("autonomous_retry_guard_"))))
+  if (anyReasonList(entries, (reasons) => reasons.some((r) => r.startsWith("autonomous_retry_guard_"))))
     codes.push("fleet_handoff_retry_guarded");
   if (summary.autoEligibleIntentCount > 0) codes.push("fleet_handoff_auto_eligible_intents");
   return sortedUnique(codes);
+}
+
+// entries share their reason lists (see sharedReasonLists): each distinct list is tested once
+function anyReasonList(entries: readonly PlanEntry[], test: (reasons: readonly string[]) => boolean): boolean {
+  const tested = new Set<readonly string[]>();
+  for (const { reasons } of entries) {
+    if (tested.has(reasons)) continue;
+    if (test(reasons)) return true;
+    tested.add(reasons);
+  }
+  return false;
 }

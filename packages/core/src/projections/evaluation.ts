@@ -3,15 +3,6 @@ import { CONFIDENCES, SEVERITIES, TAXONOMY, TAXONOMY_VERSION } from "../contract
 import type { CandidateDecision, PolicyEvaluated } from "../events/fleet-events.ts";
 import { countReasons } from "../fleet/order.ts";
 
-const countBy = <T>(items: readonly T[], key: (item: T) => string | null, seed: readonly string[] = []): Record<string, number> => {
-  const counts: Record<string, number> = Object.fromEntries(seed.map((k) => [k, 0]));
-  for (const item of items) {
-    const k = key(item);
-    if (k !== null) counts[k] = (counts[k] ?? 0) + 1;
-  }
-  return counts;
-};
-
 /** The reference's per-candidate `autonomous` block (§3.4), rebuilt from a recorded decision and the policy it used. */
 export function candidateView(candidate: CandidateDecision, registry: Registry, evaluation: PolicyEvaluated) {
   const { autonomous, mode } = registry.policy;
@@ -99,11 +90,51 @@ export function evaluationDocument(evaluation: PolicyEvaluated, registry: Regist
   return { ...evaluationSummary(evaluation, registry, seq, at), candidates };
 }
 
+/**
+ * The per-candidate counts of the evaluation document's summary and rollout buckets, in one walk
+ * over the candidates (a 100k-loop fleet has 200k of them, and the status document reads these).
+ */
+function candidateCounts(candidates: readonly CandidateDecision[]) {
+  const zeros = (keys: readonly string[]): Record<string, number> => Object.fromEntries(keys.map((k) => [k, 0]));
+  const bySeverity = zeros(SEVERITIES);
+  const byConfidence = zeros(CONFIDENCES);
+  const byCategory: Record<string, number> = {};
+  const bySuppressionReason: Record<string, number> = {};
+  const unsuppressed: CandidateDecision[] = [];
+  let eligible = 0;
+  let inScope = 0;
+  let inCohort = 0;
+  for (const c of candidates) {
+    bySeverity[c.severity] = (bySeverity[c.severity] ?? 0) + 1;
+    byConfidence[c.confidence] = (byConfidence[c.confidence] ?? 0) + 1;
+    byCategory[c.category] = (byCategory[c.category] ?? 0) + 1;
+    if (c.suppressionReason !== null) bySuppressionReason[c.suppressionReason] = (bySuppressionReason[c.suppressionReason] ?? 0) + 1;
+    if (!c.suppressed) {
+      unsuppressed.push(c);
+      if (c.eligible) eligible++;
+    }
+    if (c.rollout.inScope) {
+      inScope++;
+      if (c.rollout.inCohort) inCohort++;
+    }
+  }
+  return {
+    summary: {
+      bySeverity,
+      byConfidence,
+      byCategory,
+      bySuppressionReason,
+      byAutonomy: { eligible, manualOnly: unsuppressed.length - eligible },
+      byAutonomyReason: countReasons(unsuppressed),
+    },
+    candidateBuckets: { inScopeCount: inScope, inCohortCount: inCohort, outOfCohortCount: inScope - inCohort },
+  };
+}
+
 /** The evaluation document without its candidates (the status document reads only these). */
 export function evaluationSummary(evaluation: PolicyEvaluated, registry: Registry, seq: number, at: string) {
   const { rollout } = registry.policy.autonomous;
-  const unsuppressed = evaluation.candidates.filter((c) => !c.suppressed);
-  const inScope = evaluation.candidates.filter((c) => c.rollout.inScope);
+  const { summary, candidateBuckets } = candidateCounts(evaluation.candidates);
   return {
     schemaVersion: "v1",
     seq,
@@ -122,14 +153,7 @@ export function evaluationSummary(evaluation: PolicyEvaluated, registry: Registr
     noiseControls: registry.policy.noiseControls,
     ...evaluation.counts,
     reasonCodes: evaluation.reasonCodes,
-    summary: {
-      bySeverity: countBy(evaluation.candidates, (c) => c.severity, SEVERITIES),
-      byConfidence: countBy(evaluation.candidates, (c) => c.confidence, CONFIDENCES),
-      byCategory: countBy(evaluation.candidates, (c) => c.category),
-      bySuppressionReason: countBy(evaluation.candidates, (c) => c.suppressionReason),
-      byAutonomy: { eligible: unsuppressed.filter((c) => c.eligible).length, manualOnly: unsuppressed.filter((c) => !c.eligible).length },
-      byAutonomyReason: countReasons(unsuppressed),
-    },
+    summary,
     governance: evaluation.governance,
     rollout: {
       canaryPercent: rollout.canaryPercent,
@@ -137,11 +161,7 @@ export function evaluationSummary(evaluation: PolicyEvaluated, registry: Registr
       selectorSalt: rollout.selector.salt,
       hashVersion: rollout.selector.hashVersion,
       selectorMode: rollout.selector.mode,
-      candidateBuckets: {
-        inScopeCount: inScope.length,
-        inCohortCount: inScope.filter((c) => c.rollout.inCohort).length,
-        outOfCohortCount: inScope.filter((c) => !c.rollout.inCohort).length,
-      },
+      candidateBuckets,
       pause: pauseView(registry, evaluation),
     },
     killSwitch: evaluation.killSwitch,
