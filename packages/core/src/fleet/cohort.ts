@@ -45,22 +45,30 @@ export function cohortHashV1(loopId: string, salt: string): number {
 
 const MODULUS = 1000003;
 
-// h ← (h·31 + cp) mod M over the code points of `text`, from `h`
+// h ← (h·31 + cp) mod M over the code points of `text`, from `h`. The modulo is taken every second
+// code point: two steps from h < M stay below 2^31 (M·961 + 32·0x10FFFF), so the arithmetic stays
+// in small integers and the result is the same as reducing at every step.
 function fold(start: number, text: string): number {
   let h = start;
+  let steps = 0;
   for (let i = 0; i < text.length; i++) {
     let cp = text.charCodeAt(i);
     if (cp >= 0xd800 && cp <= 0xdbff) {
       cp = text.codePointAt(i) as number;
       if (cp > 0xffff) i++; // an astral character is one code point in two UTF-16 units
     }
-    h = (h * 31 + cp) % MODULUS;
+    h = h * 31 + cp;
+    if (++steps === 2) {
+      h %= MODULUS;
+      steps = 0;
+    }
   }
-  return h;
+  return h % MODULUS;
 }
 
 // The step is linear, so the `|salt` part folds into one multiply-add: h(P·S) = h(P)·31^|S| + h₀(S)
-// (mod M), all below 2^53. Computed once per salt instead of once per loop.
+// (mod M). Computed once per salt instead of once per loop; the product (below 2^40) is reduced
+// by an exact division instead of a floating-point remainder.
 const suffixes = new Map<string, { finish(h: number): number }>();
 function suffixOf(salt: string): { finish(h: number): number } {
   let suffix = suffixes.get(salt);
@@ -69,7 +77,13 @@ function suffixOf(salt: string): { finish(h: number): number } {
     let power = 1;
     for (const _ of text) power = (power * 31) % MODULUS;
     const offset = fold(0, text);
-    suffix = { finish: (h: number) => (h * power + offset) % MODULUS };
+    suffix = {
+      finish: (h: number) => {
+        const x = h * power + offset;
+        const r = x - Math.floor(x / MODULUS) * MODULUS;
+        return r < 0 ? r + MODULUS : r >= MODULUS ? r - MODULUS : r;
+      },
+    };
     if (suffixes.size > 64) suffixes.clear();
     suffixes.set(salt, suffix);
   }
@@ -81,7 +95,14 @@ export const cohortHashV2 = (loopId: string, salt: string): bigint => sha256Pref
 
 /** A loop's bucket: v1 `h mod 100`, v2 `hash mod 10000`. */
 export function cohortBucket(loopId: string, salt: string, hashVersion: 1 | 2): number {
-  return hashVersion === 1 ? cohortHashV1(loopId, salt) % 100 : sha256Prefix64Mod(`${loopId}|${salt}`, 10_000);
+  return bucketOf(salt, hashVersion)(loopId);
+}
+
+// the bucket function of one salt, its v1 suffix looked up once (a placer calls it once per loop)
+function bucketOf(salt: string, hashVersion: 1 | 2): (loopId: string) => number {
+  if (hashVersion === 2) return (loopId) => sha256Prefix64Mod(`${loopId}|${salt}`, 10_000);
+  const suffix = suffixOf(salt);
+  return (loopId) => suffix.finish(fold(17, loopId)) % 100;
 }
 
 // the canary as a count of buckets: percent for v1, basis points for v2 (two decimals of a percent)
@@ -98,10 +119,20 @@ const canaryBuckets = (canaryPercent: number, hashVersion: 1 | 2): number =>
  */
 export function selectCohort(loopIds: readonly string[], rollout: CohortRollout): CohortSelection[] {
   const place = cohortPlacer(rollout, () => loopIds);
-  return loopIds.map((loopId) => {
-    const { bucket, hashVersion, inScope, canarySelected, inCohort } = place(loopId);
-    return { loopId, bucket, hashVersion, inScope, canarySelected, inCohort, reasons: rolloutReasons(inScope, canarySelected) };
-  });
+  const selections: CohortSelection[] = [];
+  for (const loopId of loopIds) {
+    const p = place(loopId);
+    selections.push({
+      loopId,
+      bucket: p.bucket,
+      hashVersion: p.hashVersion,
+      inScope: p.inScope,
+      canarySelected: p.canarySelected,
+      inCohort: p.inCohort,
+      reasons: rolloutReasons(p.inScope, p.canarySelected),
+    });
+  }
+  return selections;
 }
 
 /**
@@ -128,8 +159,9 @@ export function cohortPlacer(rollout: CohortRollout, population: () => Iterable<
   }
 
   const placements: CohortPlacement[] = [];
+  const bucketOfLoop = bucketOf(salt, hashVersion);
   return (loopId) => {
-    const bucket = cohortBucket(loopId, salt, hashVersion);
+    const bucket = bucketOfLoop(loopId);
     const scoped = inScope(loopId);
     const canarySelected = exactSelected ? exactSelected.has(loopId) : buckets <= 0 ? false : buckets >= range ? true : bucket < buckets;
     const key = bucket * 4 + (scoped ? 2 : 0) + (canarySelected ? 1 : 0);
