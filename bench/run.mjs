@@ -5,14 +5,18 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
+import { startPostgres } from "./postgres.mjs";
 
 const here = dirname(new URL(import.meta.url).pathname);
 const json = process.argv.includes("--json");
 const log = (text) => process.stderr.write(`${text}\n`);
 
 // the peers live outside the workspace install: installed here, on first use, from their own lockfile
-if (!existsSync(join(here, "peers", "node_modules", "@event-driven-io", "emmett-sqlite"))) {
-  log("installing the peers (Emmett, Emmett SQLite with its native sqlite3 build, Castore) into bench/peers…");
+const peersInstalled = ["emmett-sqlite", "emmett-postgresql"].every((peer) =>
+  existsSync(join(here, "peers", "node_modules", "@event-driven-io", peer)),
+);
+if (!peersInstalled) {
+  log("installing the peers (Emmett, Emmett SQLite with its native sqlite3 build, Emmett PostgreSQL, Castore) into bench/peers…");
   execFileSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: join(here, "peers"), stdio: ["ignore", "ignore", "inherit"] });
 }
 
@@ -21,6 +25,7 @@ function row(script, ...args) {
     const started = Date.now();
     const child = spawn(process.execPath, ["--openssl-legacy-provider", "--expose-gc", join(here, "rows", script), ...args], {
       stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...rowEnv },
     });
     let out = "";
     let err = "";
@@ -55,6 +60,27 @@ function row(script, ...args) {
   });
 }
 
+const rowEnv = {};
+// Emmett PostgreSQL's server: started for its rows, stopped right after them
+async function withPostgres(rows) {
+  let server;
+  try {
+    server = await startPostgres();
+  } catch (error) {
+    const failed = { value: null, unit: "", notes: `failed: PostgreSQL did not start: ${String(error.message).split("\n")[0]}` };
+    return Object.fromEntries(Object.keys(rows).map((key) => [key, failed]));
+  }
+  rowEnv.OPSLEDGER_BENCH_POSTGRES = server.connectionString;
+  try {
+    const results = {};
+    for (const [key, args] of Object.entries(rows)) results[key] = await row("emmett.mjs", "postgresql", ...args);
+    return results;
+  } finally {
+    delete rowEnv.OPSLEDGER_BENCH_POSTGRES;
+    server.stop();
+  }
+}
+
 log("measuring (each row in its own process)…");
 const r = {
   replay10k: await row("replay.mjs", "10000"),
@@ -70,10 +96,11 @@ const r = {
   memOurs: await row("memory-append.mjs", "ours"),
   memEmmett: await row("memory-append.mjs", "emmett"),
   memCastore: await row("memory-append.mjs", "castore"),
-  sqliteSingle: await row("emmett-sqlite.mjs", "single"),
-  sqliteProbe: await row("emmett-sqlite.mjs", "probe"),
-  sqliteBatch: await row("emmett-sqlite.mjs", "batch"),
-  sqliteRead: await row("emmett-sqlite.mjs", "read"),
+  sqliteSingle: await row("emmett.mjs", "sqlite", "single"),
+  sqliteProbe: await row("emmett.mjs", "sqlite", "probe"),
+  sqliteBatch: await row("emmett.mjs", "sqlite", "batch"),
+  sqliteRead: await row("emmett.mjs", "sqlite", "read"),
+  ...(await withPostgres({ postgresSingle: ["single"], postgresBatch: ["batch"], postgresRead: ["read"] })),
   eval100: await row("compute.mjs", "evaluate", "100"),
   eval1k: await row("compute.mjs", "evaluate", "1000"),
   eval10k: await row("compute.mjs", "evaluate", "10000"),
@@ -123,6 +150,7 @@ const rows = [
     text: "≥ 0.8× parse+hash",
   }),
   line("verified replay from fs vs Emmett SQLite read + fold", r.replay100k, r.sqliteRead, { ratio: 2, text: "≥ 2× Emmett SQLite" }),
+  line("verified replay from fs vs Emmett PostgreSQL read + fold (unverified)", r.replay100k, r.postgresRead, undefined),
   line("durable single-event append (fs, acked after fdatasync)", r.single, as(r.single.baseline, "events/s"), {
     ratio: 0.8,
     text: "≥ 0.8× raw write+fdatasync",
@@ -133,6 +161,7 @@ const rows = [
     { ...r.sqliteSingle, notes: notes(r.sqliteSingle, r.sqliteProbe) },
     { ratio: 2, text: "≥ 2× Emmett SQLite" },
   ),
+  line("durable single-event append vs Emmett PostgreSQL", r.single, r.postgresSingle, undefined),
   line("64 concurrent appenders, one event per call (group commit)", r.concurrent, as(r.concurrent.baseline, "events/s"), {
     ratio: 10,
     text: "≥ 10× single durable",
@@ -141,6 +170,7 @@ const rows = [
     ratio: 1,
     text: "> Emmett SQLite batched",
   }),
+  line("64 concurrent appenders vs Emmett PostgreSQL batches of 100", r.concurrent, r.postgresBatch, undefined),
   line(
     "64 concurrent observe() on one ledger instance (fs, ledger group commit)",
     r.ledgerObserve,
@@ -164,7 +194,7 @@ const rows = [
   }),
   line("durable batch append vs Emmett SQLite batches of 100", r.batch, r.sqliteBatch, undefined),
   line("memory-store append with sealing and hashing, one per call", r.memOurs, r.memEmmett, { ratio: 2, text: "≥ 2× Emmett in-memory" }),
-  line("memory-store append vs Castore in-memory adapter", r.memOurs, r.memCastore, undefined),
+  line("memory-store append vs Castore in-memory adapter", r.memOurs, r.memCastore, { ratio: 1, text: "≥ 1.0× Castore in-memory" }),
   line("evaluate 10k loops (20k candidates)", r.eval10k, null, { min: 1_000_000, text: "≥ 1M candidates/s" }),
   line("status documents of a 1k-loop fleet", r.status1k, null, { min: 500, text: "≥ 500/s" }),
   line("status documents of a 100k-loop fleet", r.status100k, null, { min: 4, text: "≥ 4/s (linear from 1k)" }),

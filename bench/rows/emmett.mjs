@@ -1,10 +1,13 @@
-// Emmett's durable SQLite store (file database, one shared connection) on the peer workload: 200k
-// events of ~340 B over 1k streams with expected-version checks. Usage: emmett-sqlite.mjs single|batch|read
+// Emmett's durable stores on the peer workload: 200k events of ~340 B over 1k streams with
+// expected-version checks. Usage: emmett.mjs sqlite|postgresql single|probe|batch|read
+// SQLite: a file database with one shared connection. PostgreSQL: the server bench/postgres.mjs
+// started (its connection string in OPSLEDGER_BENCH_POSTGRES), a fresh database per store, the
+// store as Emmett's docs make it (getPostgreSQLEventStore(connectionString): pooled).
 import { join } from "node:path";
 import { measure, PEER_STREAMS, peerPayload, remove, report, tempDir } from "../lib.mjs";
 
-const { getSQLiteEventStore, sqliteConnection } = await import("../peers/node_modules/@event-driven-io/emmett-sqlite/dist/index.js");
-const mode = process.argv[2];
+const peers = new URL("../peers/node_modules/", import.meta.url).pathname;
+const [engine, mode] = process.argv.slice(2);
 const STREAMS = PEER_STREAMS;
 let round = 0;
 // the rate of the run in progress, reported if the peer crashes mid-run (sqlite3 raises some
@@ -20,13 +23,14 @@ if (mode !== "probe") {
 const dir = await tempDir("emmett");
 const notes = [];
 
-// One shared connection, passed in. What was wrong before: `connectionOptions: { singleton: true }`
+// SQLite: one shared connection, passed in. What was wrong before: `connectionOptions: { singleton: true }`
 // alone shares nothing for a file database (emmett-sqlite 0.42 keeps a singleton only for an
 // in-memory one or a connection it is given), so every operation opened its own sqlite3
 // connection, fired `PRAGMA journal_mode = WAL` on it without waiting and closed it without
 // waiting: now and then that pragma was still running when the append's COMMIT came, and
 // sqlite3 failed it with SQLITE_BUSY "cannot commit transaction - SQL statements in progress".
-async function withStore(fn) {
+async function withSQLiteStore(fn) {
+  const { getSQLiteEventStore, sqliteConnection } = await import(join(peers, "@event-driven-io/emmett-sqlite/dist/index.js"));
   const fileName = join(dir, `db-${round++}.sqlite`);
   const connection = sqliteConnection({ fileName });
   const store = getSQLiteEventStore({
@@ -43,6 +47,27 @@ async function withStore(fn) {
     await connection.close();
   }
 }
+
+async function withPostgreSQLStore(fn) {
+  const server = process.env["OPSLEDGER_BENCH_POSTGRES"];
+  if (!server) throw new Error("OPSLEDGER_BENCH_POSTGRES is not set: run this row through pnpm bench, which starts the server");
+  const { getPostgreSQLEventStore } = await import(join(peers, "@event-driven-io/emmett-postgresql/dist/index.js"));
+  const { default: pg } = await import(join(peers, "pg/lib/index.js"));
+  const database = `bench_${process.pid}_${round++}`;
+  const admin = new pg.Client({ connectionString: server });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  await admin.end();
+  const store = getPostgreSQLEventStore(server.replace(/\/postgres$/, `/${database}`));
+  try {
+    await store.readStream("warm-up"); // runs the schema migration before the clock starts
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+const withStore = engine === "postgresql" ? withPostgreSQLStore : withSQLiteStore;
 
 async function appendAll(store, events, perCall, capMs = Number.POSITIVE_INFINITY) {
   const versions = new Array(STREAMS).fill(0n);
