@@ -200,19 +200,32 @@ describe("time never goes backwards (semantics §2 row 28)", () => {
     expect(calls).toEqual([]);
   });
 
-  it("reports a record earlier than its predecessor as a time_regression break, and refuses to fold it", async () => {
+  const logAt = async (times: readonly string[]) => {
     const store = createMemoryEventStore();
-    const times = ["2026-03-02T00:00:00.000Z", "2026-03-01T00:00:00.000Z"];
     let prevHash = "0".repeat(64);
     for (const [index, at] of times.entries()) {
       const record = seal({ v: 1, ledger: "default", seq: index + 1, id: `r-${index}`, type: "LedgerCreated", at, data: {}, prevHash });
       await store.append({ streamId: "default", expectedSeq: index, records: [record] });
       prevHash = record.hash;
     }
+    return store;
+  };
+
+  it("reports a record earlier than its predecessor as a time_regression break, and refuses to fold it", async () => {
+    const store = await logAt(["2026-03-02T00:00:00.000Z", "2026-03-01T00:00:00.000Z"]);
     const report = await verifyLog(store, "default");
     expect(report.breaks).toMatchObject([{ seq: 2, kind: "time_regression" }]);
     const error = await openLedger({ store }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "CHAIN_BROKEN", seq: 2, kind: "time_regression" });
+  });
+
+  it("orders times written in other forms (an offset, no milliseconds) by the instant they name, not as text", async () => {
+    // as text, "2026-03-01T23:00:00-05:00" sorts before "2026-03-02T01:00:00.000Z"; as instants it is 3 h later
+    const later = await logAt(["2026-03-02T01:00:00.000Z", "2026-03-01T23:00:00-05:00"]);
+    expect((await replay(later, "default")).seq).toBe(2);
+    // and "2026-03-02T00:00:00+02:00" sorts after "2026-03-01T23:00:00Z" as text, but is an hour earlier
+    const earlier = await logAt(["2026-03-01T23:00:00Z", "2026-03-02T00:00:00+02:00"]);
+    expect(await replay(earlier, "default").catch((e: unknown) => e)).toMatchObject({ seq: 2, kind: "time_regression" });
   });
 });
 

