@@ -9,6 +9,7 @@ export default defineConfig({
   test: {
     include: ["packages/*/src/**/*.test.ts", "packages/*/test/**/*.test.ts", "tests/**/*.test.ts", "examples/*/test/**/*.test.ts"],
     setupFiles: ["./tests/setup/fail-on-console.ts"],
+    globalSetup: ["./tests/setup/browser.ts"],
     // s3rver's ListObjectsV2 continuation tokens use DES, which OpenSSL 3 keeps in its legacy provider
     execArgv: ["--openssl-legacy-provider"],
     // on Node 20 the AWS SDK warns that its releases after January 2027 will need Node 22 (the CLI

@@ -5,6 +5,7 @@ import { completion } from "./commands/completion.ts";
 import { demo } from "./commands/demo.ts";
 import { ack, dispatch, evaluate, init, observe, operatorCommand, registryApply, registryPreview } from "./commands/fleet.ts";
 import { checkpoint, keysGenerate, prove, verifyBundleCommand } from "./commands/proof.ts";
+import { report } from "./commands/report.ts";
 import { audit, drill, explain, replay, status, verify } from "./commands/views.ts";
 import { type Context, createContext } from "./context.ts";
 import { invocationOf } from "./invocation.ts";
@@ -169,6 +170,13 @@ export function buildProgram(io: Io, done: (code: number) => void, output: Outpu
   sub(program, "replay", "the fleet status as it was")
     .requiredOption("--until <seq|time>", "a seq, or an ISO-8601 time")
     .action(run(replay, true));
+  sub(program, "report", "a self-contained HTML investigation report of the log, as verified")
+    .requiredOption("--out <file>", "where the HTML file goes (e.g. report.html)")
+    .option("--until <seq|time>", "show the log as of a seq, or an ISO-8601 time (default: its head)")
+    .option("--checkpoint <file|dir>", "a signed checkpoint the log must extend, or a folder of them (repeatable)", repeatable)
+    .option("--key <vkey|file>", "a verifier key trusted to sign checkpoints, or a file of them (repeatable)", repeatable)
+    .option("--expect-head <seq:hash>", "a head kept elsewhere the log must extend")
+    .action(run(report, true));
   sub(program, "drill", "run incident drills and record them")
     .addArgument(new Argument("<drill>", "the drill").choices([...DRILL_IDS.map((id) => id.replace(/_/g, "-")), "all"]))
     .action(run(drill));

@@ -70,7 +70,8 @@ export function printStatus(context: Context, status: FleetStatus): void {
     );
 }
 
-const nowFor = (context: Context, fallback: string | null): Date =>
+/** The time a view of the past is computed for: --at / OPSLEDGER_NOW when given, else the time of the last event shown. */
+export const nowFor = (context: Context, fallback: string | null): Date =>
   (flag(context.invocation, "at") ?? context.io.env["OPSLEDGER_NOW"])
     ? context.clock.now()
     : fallback
@@ -125,14 +126,18 @@ export async function status(context: Context): Promise<number> {
   });
 }
 
+/** `--until <seq | ISO time>`: a seq the log has, or a time. */
+export async function untilOf(context: Context, value: string): Promise<{ readonly seq: number } | { readonly at: string }> {
+  if (/^\d+$/.test(value)) return { seq: await seqWithin(context, value, "--until") };
+  if (!isTimestamp(value)) throw new UsageError(`--until must be a seq or an ISO-8601 UTC time (2026-02-23T09:00:00Z), got ${value}`);
+  return { at: value };
+}
+
 export async function replay(context: Context): Promise<number> {
   const until = flag(context.invocation, "until") as string;
-  const isSeq = /^\d+$/.test(until);
-  if (!isSeq && !isTimestamp(until))
-    throw new UsageError(`--until must be a seq or an ISO-8601 UTC time (2026-02-23T09:00:00Z), got ${until}`);
-  const bound = isSeq ? { seq: await seqWithin(context, until, "--until") } : { at: until };
+  const bound = await untilOf(context, until);
   const state = await context.reading("reading and folding the log", (store) => replayLog(store, context.fleetId, { until: bound }));
-  const result = fleetStatus(state, isSeq ? nowFor(context, state.lastEventAt) : new Date(until));
+  const result = fleetStatus(state, "seq" in bound ? nowFor(context, state.lastEventAt) : new Date(until));
   if (context.out.json) context.out.printJson(result);
   else {
     context.out.line(context.out.paint.dim(`replayed to seq ${state.seq}${state.lastEventAt ? ` (${state.lastEventAt})` : ""}`));
