@@ -17,6 +17,7 @@ import {
   REVIEW_DUE_SOON_SECONDS,
   type ReplayUntil,
   selectCohort,
+  type TimelineEntry,
   timelineEntry,
   type VerifyOptions,
   verifyLog,
@@ -41,18 +42,8 @@ const LANE_OF_EVENT: Record<string, Lane> = {
 /** Explanations are embedded for at most this many loops (the ones with candidates first): past it the page says how to ask. */
 export const EMBEDDED_EXPLANATIONS = 2_000;
 
-/** A mark of the timeline: one audited event (the rows `opsledger audit` prints). */
-export interface TimelineMark {
-  readonly seq: number;
-  readonly at: string;
-  readonly lane: Lane;
-  readonly event: string;
-  readonly who: string;
-  readonly what: string;
-  readonly why: string | null;
-  readonly reviewBy: string | null;
-  readonly approvalRef: string | null;
-}
+/** A mark of the timeline: one audited event (a row `opsledger audit` prints) and its lane. */
+export type TimelineMark = Omit<TimelineEntry, "hash"> & { readonly lane: Lane };
 
 /** One dispatch batch and how its intents ended. */
 export interface BatchPoint {
@@ -193,9 +184,9 @@ export async function buildReport(input: ReportInput): Promise<ReportModel> {
       if (entry) {
         const applied = envelope.type === "PolicyApplied" ? (envelope.data as unknown as PolicyApplied) : null;
         const lane = applied?.change === "autonomous_mode_toggled" ? "mode" : (LANE_OF_EVENT[envelope.type] as Lane);
-        const { seq, at, event, who, what, why, reviewBy, approvalRef } = entry;
-        timeline.push({ seq, at, lane, event, who, what, why, reviewBy, approvalRef });
-        if (applied) policies.push({ seq, at, data: applied });
+        const { hash: _, ...mark } = entry;
+        timeline.push({ ...mark, lane });
+        if (applied) policies.push({ seq: envelope.seq, at: envelope.at, data: applied });
       }
       if (envelope.type === "DispatchRequested") {
         const data = envelope.data as unknown as DispatchRequested;
@@ -281,7 +272,6 @@ function postureOver(policies: readonly { seq: number; at: string; data: PolicyA
     for (let k = 0; k + 1 < cuts.length; k++) {
       const start = cuts[k] as number;
       const stop = cuts[k + 1] as number;
-      if (stop <= start && cuts.length > 2) continue;
       const posture = assessGovernance(mode, governance, start).posture;
       const last = periods.at(-1);
       // neighbours with the same posture under one policy are one period
