@@ -1,4 +1,7 @@
 // The public surface of @opsledger/core: explicit named re-exports only.
+
+export { type DecisionReport, verifyDecisions } from "./audit/decisions.ts";
+export { auditTimeline } from "./audit/timeline.ts";
 export { assertCanonicalizable, canonicalJson, type JsonValue } from "./chain/canonical-json.ts";
 export { followChain } from "./chain/follow.ts";
 export { GENESIS_HASH, sha256Hex } from "./chain/hash.ts";
@@ -7,7 +10,6 @@ export {
   type Envelope,
   type OpenedLine,
   openSealedLine,
-  type SealedRecord,
   seal,
   sealedLineHash,
   sealedLineHead,
@@ -110,11 +112,11 @@ export type {
   OperatorAction,
   OperatorResult,
 } from "./fleet/commands.ts";
-export { type DecisionReport, verifyDecisions } from "./fleet/decisions.ts";
 export { type DispatchContext, type Dispatcher, type DispatchReport, outcomeOf } from "./fleet/dispatch.ts";
 export type { DispatchBatch, DispatchResultEntry } from "./fleet/dispatch-commands.ts";
 export { decideEvaluation, type EvaluationContext, type EvaluationDecision } from "./fleet/evaluate.ts";
 export { assessGovernance, type GovernanceAssessment, type GovernancePosture, REVIEW_DUE_SOON_SECONDS } from "./fleet/governance.ts";
+export { evolve, initialLedgerState, type LedgerState } from "./fleet/ledger-state.ts";
 export { FleetStateInputSchema, fleetRollup, readFleetState } from "./fleet/observe.ts";
 export { compareCodePoints, sortedUnique } from "./fleet/order.ts";
 export { computePlan, IDEMPOTENCY_PREFIX, type Plan, type PlannedIntent, type PlanSummary } from "./fleet/plan.ts";
@@ -154,11 +156,10 @@ export {
   type Snapshots,
 } from "./ledger.ts";
 export { type SnapshotFinding, verifySnapshots } from "./ledger-snapshot.ts";
-export { evolve, initialLedgerState, type LedgerState } from "./ledger-state.ts";
 export { candidateView, type EvaluationDocument, evaluationDocument } from "./projections/evaluation.ts";
 export { type CandidateExplanation, type ExplainCheck, type Explanation, explain, renderExplanation } from "./projections/explain.ts";
 export { type FleetStatus, fleetStatus } from "./projections/status.ts";
-export { auditTimeline, type TimelineEntry, timelineEntry } from "./projections/timeline.ts";
+export { type TimelineEntry, timelineEntry } from "./projections/timeline.ts";
 export {
   type BundleVerification,
   createCheckpoint,
@@ -203,7 +204,15 @@ export {
   signNote,
 } from "./proof/note.ts";
 export { checkAppendRequest } from "./store/append-request.ts";
-export type { AppendRequest, EventStore, ReadOptions, StoredRecord, StoredSnapshot, StreamHead } from "./store/event-store.ts";
+export type {
+  AppendRequest,
+  EventStore,
+  ReadOptions,
+  SealedRecord,
+  StoredRecord,
+  StoredSnapshot,
+  StreamHead,
+} from "./store/event-store.ts";
 export { createMemoryEventStore } from "./store/memory-store.ts";
 export { MAX_STREAM_ID_LENGTH, parseStreamId } from "./store/stream-id.ts";
 export { type Clock, DEFAULT_CONFLICT_BUDGET_MS, type IdGenerator, type RetryPolicy, systemClock, ulidGenerator } from "./system.ts";

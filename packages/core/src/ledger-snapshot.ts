@@ -6,8 +6,8 @@
 import { canonicalJson } from "./chain/canonical-json.ts";
 import { followChain } from "./chain/follow.ts";
 import { sha256Hex } from "./chain/hash.ts";
+import { evolve, initialLedgerState, type LedgerState } from "./fleet/ledger-state.ts";
 import type { FleetState } from "./fleet/state.ts";
-import { evolve, initialLedgerState, type LedgerState } from "./ledger-state.ts";
 import { MerkleFrontier, recordLeaf } from "./proof/merkle.ts";
 import type { EventStore, StoredSnapshot } from "./store/event-store.ts";
 

@@ -1,6 +1,6 @@
 import { followChain, followRecords } from "./chain/follow.ts";
 import { GENESIS_HASH } from "./chain/hash.ts";
-import { ENVELOPE_VERSION, type Envelope, type SealedRecord, seal, sealedLineHead } from "./chain/seal.ts";
+import { ENVELOPE_VERSION, type Envelope, seal, sealedLineHead } from "./chain/seal.ts";
 import { type VerificationReport, type VerifyOptions, verifyLog } from "./chain/verify.ts";
 import {
   type Issue,
@@ -27,18 +27,18 @@ import { type Dispatcher, runDispatcher } from "./fleet/dispatch.ts";
 import { type DispatchBatch, type DispatchResultEntry, decideAcknowledge, decideDispatch } from "./fleet/dispatch-commands.ts";
 import { decideEvaluation } from "./fleet/evaluate.ts";
 import { batchTrip, haltReasons } from "./fleet/halt.ts";
+import { evolve, forkLedgerState, initialLedgerState, type LedgerState } from "./fleet/ledger-state.ts";
 import { sortedUnique } from "./fleet/order.ts";
 import { computePlan, type Plan } from "./fleet/plan.ts";
 import type { FleetState } from "./fleet/state.ts";
 import { decodeSnapshot, encodeSnapshot } from "./ledger-snapshot.ts";
-import { evolve, forkLedgerState, initialLedgerState, type LedgerState } from "./ledger-state.ts";
 import { type EvaluationDocument, evaluationDocument } from "./projections/evaluation.ts";
 import { type Explanation, explain } from "./projections/explain.ts";
 import { type FleetStatus, fleetStatus } from "./projections/status.ts";
 import { ledgerOrigin, signCheckpoint } from "./proof/checkpoint.ts";
 import { MerkleFrontier, recordLeaf } from "./proof/merkle.ts";
 import { type NoteSigner, toBase64 } from "./proof/note.ts";
-import type { EventStore, StoredRecord, StreamHead } from "./store/event-store.ts";
+import type { EventStore, SealedRecord, StoredRecord, StreamHead } from "./store/event-store.ts";
 import { parseStreamId } from "./store/stream-id.ts";
 import {
   type Clock,

@@ -1,3 +1,4 @@
+import type { SealedRecord } from "../store/event-store.ts";
 import { canonicalJson, type JsonValue } from "./canonical-json.ts";
 import { sha256Hex } from "./hash.ts";
 
@@ -20,13 +21,6 @@ export interface Envelope<Data = JsonValue> {
   readonly actor?: string;
   readonly data: Data;
   readonly prevHash: string;
-}
-
-/** A record as the store keeps it: `line` is stored verbatim; `seq` and `hash` are its index. */
-export interface SealedRecord {
-  readonly seq: number;
-  readonly hash: string;
-  readonly line: string;
 }
 
 // The stored line is canonical JSON of { hash, record }: `{"hash":"<64 hex>","record":<envelope>}`.

@@ -2,8 +2,8 @@
 // reviewBy); stopping autonomy needs who and why only; every timestamp is checked; logs written
 // with the old `until` still read.
 import { describe, expect, it } from "vitest";
+import { auditTimeline } from "../audit/timeline.ts";
 import { fleetStatus } from "../projections/status.ts";
-import { auditTimeline } from "../projections/timeline.ts";
 import { given } from "../testing/scenario.ts";
 
 const NOW = "2026-03-01T00:00:00.000Z";

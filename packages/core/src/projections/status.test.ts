@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { auditTimeline } from "../audit/timeline.ts";
 import { canonicalJson } from "../chain/canonical-json.ts";
 import { parseRegistry, policyHash } from "../contract/registry.ts";
 import { type Ledger, openLedger, replay } from "../ledger.ts";
@@ -7,7 +8,6 @@ import { createMemoryEventStore } from "../store/memory-store.ts";
 import { fixedClock, type ManualClock, sequentialIds } from "../testing/clock.ts";
 import { fleetStateDocument, guardedRegistry, operator } from "../testing/fixtures.ts";
 import { fleetStatus } from "./status.ts";
-import { auditTimeline } from "./timeline.ts";
 
 const T0 = "2026-03-01T00:00:00.000Z";
 

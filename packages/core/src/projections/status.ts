@@ -3,11 +3,11 @@ import { SEVERITIES } from "../contract/taxonomy.ts";
 import type { CandidateDecision, LoopResult, PolicyEvaluated } from "../events/fleet-events.ts";
 import { assessGovernance } from "../fleet/governance.ts";
 import { HALT_PAUSED_AUTO, HALT_PAUSED_MANUAL, haltReasons } from "../fleet/halt.ts";
+import type { LedgerState } from "../fleet/ledger-state.ts";
 import { compareCodePoints, sortedUnique } from "../fleet/order.ts";
 import { planOutline } from "../fleet/plan.ts";
 import { POLICY_GATED_CODES, ROLLOUT_GATED_CODES } from "../fleet/reason-codes.ts";
 import type { BatchRecord, FleetState } from "../fleet/state.ts";
-import type { LedgerState } from "../ledger-state.ts";
 import { candidateView, evaluationSummary, pauseView } from "./evaluation.ts";
 
 // objects marked (p) in the reference have null-valued keys removed

@@ -1,4 +1,9 @@
-import type { SealedRecord } from "../chain/seal.ts";
+/** A record as the store keeps it: `line` is stored verbatim; `seq` and `hash` are its index. */
+export interface SealedRecord {
+  readonly seq: number;
+  readonly hash: string;
+  readonly line: string;
+}
 
 /** A stream's last committed position. */
 export interface StreamHead {

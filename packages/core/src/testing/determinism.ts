@@ -1,4 +1,4 @@
-import type { LedgerState } from "../ledger-state.ts";
+import type { LedgerState } from "../fleet/ledger-state.ts";
 
 /** A small seeded generator of numbers in [0, 1) (mulberry32), so a failing campaign trial can be run again. */
 export function seededRandom(seed: number): () => number {

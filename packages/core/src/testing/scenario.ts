@@ -1,7 +1,7 @@
 import type { Envelope } from "../chain/seal.ts";
 import type { NewEvent } from "../events/catalogue.ts";
+import type { LedgerState } from "../fleet/ledger-state.ts";
 import { type Ledger, openLedger } from "../ledger.ts";
-import type { LedgerState } from "../ledger-state.ts";
 import type { EventStore } from "../store/event-store.ts";
 import { createMemoryEventStore } from "../store/memory-store.ts";
 import { fixedClock, type ManualClock, sequentialIds } from "./clock.ts";

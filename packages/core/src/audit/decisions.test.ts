@@ -4,6 +4,7 @@ import { canonicalJson } from "../chain/canonical-json.ts";
 import { GENESIS_HASH } from "../chain/hash.ts";
 import { type Envelope, openSealedLine, seal } from "../chain/seal.ts";
 import { verifyLog } from "../chain/verify.ts";
+import { decideEvaluation } from "../fleet/evaluate.ts";
 import { type Ledger, openLedger } from "../ledger.ts";
 import type { EventStore } from "../store/event-store.ts";
 import { createMemoryEventStore } from "../store/memory-store.ts";
@@ -11,7 +12,6 @@ import { arbitraryRegistry } from "../testing/arbitraries.ts";
 import { fixedClock, sequentialIds } from "../testing/clock.ts";
 import { fleetStateDocument, operator } from "../testing/fixtures.ts";
 import { verifyDecisions } from "./decisions.ts";
-import { decideEvaluation } from "./evaluate.ts";
 
 const T0 = "2026-03-01T00:00:00.000Z";
 

@@ -2,9 +2,9 @@ import { canonicalJson } from "../chain/canonical-json.ts";
 import { followChain } from "../chain/follow.ts";
 import type { ChainBreak } from "../chain/verify.ts";
 import type { AutoPauseTripped, PolicyEvaluated } from "../events/fleet-events.ts";
+import { decideEvaluation } from "../fleet/evaluate.ts";
+import { evolveFleet, type FleetState, initialFleetState } from "../fleet/state.ts";
 import type { EventStore } from "../store/event-store.ts";
-import { decideEvaluation } from "./evaluate.ts";
-import { evolveFleet, type FleetState, initialFleetState } from "./state.ts";
 
 /** The result of re-running the decider over a recorded log. */
 export interface DecisionReport {

@@ -1,5 +1,5 @@
-import type { Envelope } from "./chain/seal.ts";
-import { evolveFleet, type FleetState, forkFleetState, initialFleetState } from "./fleet/state.ts";
+import type { Envelope } from "../chain/seal.ts";
+import { evolveFleet, type FleetState, forkFleetState, initialFleetState } from "./state.ts";
 
 /** What a ledger knows after folding its log. Grows with the fleet, never with the number of events. */
 export interface LedgerState {
