@@ -40,6 +40,13 @@ module.exports = {
       to: { path: "^packages/(store-fs|store-s3|store-contract|cli)/", pathNot: "^packages/$1/" },
     },
     {
+      name: "adapters-know-the-port-only",
+      comment: "a store adapter imports @opsledger/core/store (the port, its errors, record helpers, the key layout), never the decider",
+      severity: "error",
+      from: { path: "^packages/(store-fs|store-s3)/src/" },
+      to: { path: core, pathNot: `${core}store/index\\.ts$` },
+    },
+    {
       name: "no-reaching-into-another-package",
       comment: "another package is imported by its name (its exports), never by a relative path into its files",
       severity: "error",
@@ -53,7 +60,8 @@ module.exports = {
       from: { path: `${core}(errors|system)\\.ts$` },
       to: { path: core, pathNot: `${core}(errors|system)\\.ts$` },
     },
-    layer("store-port", ["store/"], below.store),
+    // the store entry (@opsledger/core/store) is a facade: it re-exports record helpers from chain/
+    { ...layer("store-port", ["store/"], below.store), from: { path: `${core}store/`, pathNot: `${core}store/index\\.ts$` } },
     layer("chain-and-proof", ["chain/", "proof/"], below.integrity),
     layer("contract", ["contract/"], below.contract),
     layer("events", ["events/"], below.events),

@@ -12,7 +12,7 @@ import {
   type StoredSnapshot,
   StreamConflictError,
   type StreamHead,
-} from "@opsledger/core";
+} from "@opsledger/core/store";
 
 export interface ArrayStore extends EventStore {
   /** The raw lines of a stream, for tamper tests. */

@@ -16,7 +16,7 @@ import {
   type StreamHead,
   sealedLineHash,
   sealedLineHead,
-} from "@opsledger/core";
+} from "@opsledger/core/store";
 import { type FileHandleOps, type FileOps, nodeFileOps, type ProcessIdentity, thisProcess } from "./file-ops.ts";
 import { LOCK_FILE, withLock } from "./lock.ts";
 import { LinkedSegmentError, listSegments, readSegmentChunks, readSegmentEnd, seekLine, segmentName, writeFully } from "./segments.ts";

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { StoreUnavailableError } from "@opsledger/core";
+import { StoreUnavailableError } from "@opsledger/core/store";
 import type { FileOps, ProcessIdentity } from "./file-ops.ts";
 
 /** What a lock file holds: who writes the stream now. */

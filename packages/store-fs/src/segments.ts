@@ -1,13 +1,9 @@
 import { join } from "node:path";
-import { sealedLineHead } from "@opsledger/core";
+import { RECORDS_SUFFIX, sealedLineHead, seqName, seqOfName } from "@opsledger/core/store";
 import type { FileHandleOps, FileOps } from "./file-ops.ts";
 
-/** Segment files are named by their first seq, zero-padded so name order is seq order. */
-export const SEGMENT_DIGITS = 20;
-export const SEGMENT_SUFFIX = ".ndjson";
-const SEGMENT_NAME = /^(\d{20})\.ndjson$/;
-
-export const segmentName = (firstSeq: number): string => `${String(firstSeq).padStart(SEGMENT_DIGITS, "0")}${SEGMENT_SUFFIX}`;
+/** Segment files are named by their first seq (the key layout every store shares), so name order is seq order. */
+export const segmentName = (firstSeq: number): string => seqName(firstSeq, RECORDS_SUFFIX);
 
 /** A segment file that is a symbolic link: the store never follows one out of its directory. */
 export class LinkedSegmentError extends Error {
@@ -33,10 +29,10 @@ export async function listSegments(ops: FileOps, dir: string): Promise<{ firstSe
   }
   const segments: { firstSeq: number; name: string }[] = [];
   for (const { name, kind } of entries) {
-    const match = SEGMENT_NAME.exec(name);
-    if (!match) continue;
+    const firstSeq = seqOfName(name, RECORDS_SUFFIX);
+    if (firstSeq === undefined || name !== segmentName(firstSeq)) continue;
     if (kind === "symlink") throw new LinkedSegmentError(join(dir, name));
-    segments.push({ firstSeq: Number(match[1]), name });
+    segments.push({ firstSeq, name });
   }
   return segments.sort((a, b) => a.firstSeq - b.firstSeq);
 }

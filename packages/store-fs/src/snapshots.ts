@@ -4,15 +4,14 @@
 // newest two of a stream. A name starting with a dot is never a stream id, so `listStreams` and
 // every read of records look past this directory.
 import { join } from "node:path";
-import type { StoredSnapshot } from "@opsledger/core";
+import { SNAPSHOT_SUFFIX, type StoredSnapshot, seqName, seqOfName } from "@opsledger/core/store";
 import type { FileOps } from "./file-ops.ts";
-import { SEGMENT_DIGITS, writeFully } from "./segments.ts";
+import { writeFully } from "./segments.ts";
 
 export const SNAPSHOT_DIR = ".snapshots";
-const SNAPSHOT_NAME = /^(\d{20})\.snapshot$/;
 const KEPT = 2;
 
-const snapshotName = (seq: number): string => `${String(seq).padStart(SEGMENT_DIGITS, "0")}.snapshot`;
+const snapshotName = (seq: number): string => seqName(seq, SNAPSHOT_SUFFIX);
 
 /** A stream's snapshot files in the store at `root`. */
 export function snapshotFiles(ops: FileOps, root: string, streamId: string) {
@@ -30,8 +29,8 @@ export function snapshotFiles(ops: FileOps, root: string, streamId: string) {
     }
     const found: { seq: number; name: string }[] = [];
     for (const { name, kind } of entries) {
-      const match = SNAPSHOT_NAME.exec(name);
-      if (match && kind === "file") found.push({ seq: Number(match[1]), name });
+      const seq = seqOfName(name, SNAPSHOT_SUFFIX);
+      if (seq !== undefined && name === snapshotName(seq) && kind === "file") found.push({ seq, name });
     }
     return found.sort((a, b) => b.seq - a.seq);
   }

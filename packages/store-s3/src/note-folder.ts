@@ -1,7 +1,7 @@
 // A folder of small text objects (signed checkpoints) under a bucket and prefix: where the CLI
 // keeps checkpoints apart from the records, in another bucket or under another prefix.
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { StoreUnavailableError } from "@opsledger/core";
+import { StoreUnavailableError } from "@opsledger/core/store";
 
 /** Text objects under one prefix: listed by name, read, written. */
 export interface S3NoteFolder {

@@ -1,4 +1,4 @@
-import { isOpsledgerError, StoreUnavailableError } from "@opsledger/core";
+import { isOpsledgerError, StoreUnavailableError } from "@opsledger/core/store";
 
 /** What the AWS SDK v3 puts on its errors (and on errors of S3-compatible servers). */
 interface SdkError {

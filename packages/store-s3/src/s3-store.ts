@@ -12,7 +12,9 @@ import {
   checkAppendRequest,
   type EventStore,
   parseStreamId,
+  RECORDS_SUFFIX,
   type ReadOptions,
+  SNAPSHOT_SUFFIX,
   StoreClosedError,
   type StoredRecord,
   type StoredSnapshot,
@@ -21,7 +23,9 @@ import {
   StreamConflictError,
   type StreamHead,
   sealedLineHash,
-} from "@opsledger/core";
+  seqName,
+  seqOfName,
+} from "@opsledger/core/store";
 import { isConditionalConflict, isNotFound, isPreconditionFailed, unavailable } from "./s3-errors.ts";
 
 /** Options of `createS3EventStore`. */
@@ -51,11 +55,7 @@ export interface S3EventStore extends EventStore {
 }
 
 const ADAPTER = "s3";
-const DIGITS = 20;
-const SEGMENT = /^\d{20}\.ndjson$/;
 const SNAPSHOT_FOLDER = ".opsledger-snapshots";
-const SNAPSHOT_SUFFIX = ".snapshot";
-const SNAPSHOT = /^\d{20}\.snapshot$/;
 /** How many snapshots of a stream the store keeps (the port's minimum). */
 const KEPT_SNAPSHOTS = 2;
 const PREFIX = /^([A-Za-z0-9][A-Za-z0-9._-]*)(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
@@ -114,21 +114,26 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
     if (closed) throw new StoreClosedError(ADAPTER);
   };
   const streamPrefix = (streamId: string) => `${prefix}${streamId}/`;
-  const padded = (seq: number) => String(seq).padStart(DIGITS, "0");
-  const keyOf = (streamId: string, firstSeq: number) => `${streamPrefix(streamId)}${padded(firstSeq)}.ndjson`;
-  // the seq a key is named by: the digits before its suffix (a batch's `.ndjson`, a snapshot's `.snapshot`)
-  const seqOfKey = (key: string, suffix = ".ndjson") => Number(key.slice(-(DIGITS + suffix.length), -suffix.length));
+  const keyOf = (streamId: string, firstSeq: number) => `${streamPrefix(streamId)}${seqName(firstSeq, RECORDS_SUFFIX)}`;
+  // the seq a listed key is named by (the key layout every store shares; keys are checked when listed)
+  const seqOfKey = (key: string, suffix = RECORDS_SUFFIX) => seqOfName(key, suffix) as number;
+  // a key directly below `folder` named by the layout
+  const named = (key: string, folder: string, suffix: string) => {
+    const name = key.slice(folder.length);
+    const seq = seqOfName(name, suffix);
+    return seq !== undefined && name === seqName(seq, suffix);
+  };
 
   // snapshots live under a folder no stream id can name (ids never start with a dot)
   const snapshotPrefix = (streamId: string) => `${prefix}${SNAPSHOT_FOLDER}/${streamId}/`;
-  const snapshotKey = (streamId: string, seq: number) => `${snapshotPrefix(streamId)}${padded(seq)}${SNAPSHOT_SUFFIX}`;
+  const snapshotKey = (streamId: string, seq: number) => `${snapshotPrefix(streamId)}${seqName(seq, SNAPSHOT_SUFFIX)}`;
   // a stream's snapshot keys, newest first
   async function snapshotKeys(streamId: string): Promise<string[]> {
     const keys: string[] = [];
     for await (const page of listPages({ Prefix: snapshotPrefix(streamId) }, "snapshots", streamId)) {
       for (const object of page.Contents ?? []) {
         const key = object.Key ?? "";
-        if (SNAPSHOT.test(key.slice(snapshotPrefix(streamId).length))) keys.push(key);
+        if (named(key, snapshotPrefix(streamId), SNAPSHOT_SUFFIX)) keys.push(key);
       }
     }
     return keys.reverse();
@@ -164,7 +169,7 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
     for await (const page of listPages({ Prefix: streamPrefix(streamId), StartAfter: startAfter }, "list", streamId)) {
       for (const object of page.Contents ?? []) {
         const key = object.Key ?? "";
-        if (SEGMENT.test(key.slice(streamPrefix(streamId).length))) yield key;
+        if (named(key, streamPrefix(streamId), RECORDS_SUFFIX)) yield key;
       }
     }
   }

@@ -1,0 +1,29 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { RECORDS_SUFFIX, SNAPSHOT_SUFFIX, seqName, seqOfName } from "./keys.ts";
+
+describe("the key layout stores share", () => {
+  it("names a seq with 20 digits and its suffix, so name order is seq order", () => {
+    expect(seqName(1, RECORDS_SUFFIX)).toBe("00000000000000000001.ndjson");
+    expect(seqName(Number.MAX_SAFE_INTEGER, SNAPSHOT_SUFFIX)).toBe("00009007199254740991.snapshot");
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), (a, b) => {
+        expect(seqName(a, RECORDS_SUFFIX) < seqName(b, RECORDS_SUFFIX)).toBe(a < b);
+        expect(seqOfName(seqName(a, RECORDS_SUFFIX), RECORDS_SUFFIX)).toBe(a);
+      }),
+    );
+  });
+
+  it("reads the seq from the end of a path or object key, and nothing from any other name", () => {
+    expect(seqOfName("bucket/prefix/default/00000000000000001000.ndjson", RECORDS_SUFFIX)).toBe(1000);
+    for (const name of [
+      "0000000000000000001.ndjson",
+      "00000000000000000001.snapshot",
+      "0000000000000000000x.ndjson",
+      ".ndjson",
+      "1.ndjson",
+    ]) {
+      expect(seqOfName(name, RECORDS_SUFFIX)).toBeUndefined();
+    }
+  });
+});

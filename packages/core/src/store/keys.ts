@@ -1,0 +1,26 @@
+// The key layout every store shares: a segment, batch object or snapshot is named by the seq it
+// starts at (or covers), zero-padded to 20 digits (every safe integer fits) so that name order is
+// seq order, then its kind's suffix: `00000000000000000001.ndjson`, `…01000.snapshot`.
+
+/** Digits of a seq in a store's names. */
+export const SEQ_DIGITS = 20;
+
+/** Records: a segment file of the fs store, a batch object of the S3 store. */
+export const RECORDS_SUFFIX = ".ndjson";
+/** A snapshot of a stream's fold. */
+export const SNAPSHOT_SUFFIX = ".snapshot";
+
+/** The name of what starts at (or covers) `seq`: `<seq, 20 digits><suffix>`. */
+export const seqName = (seq: number, suffix: string): string => `${String(seq).padStart(SEQ_DIGITS, "0")}${suffix}`;
+
+const DIGITS = /^\d{20}$/;
+
+/**
+ * The seq a name made by {@link seqName} holds, or undefined for any other name. `name` may be a
+ * path or an object key: only its last `20 + suffix` characters are read.
+ */
+export function seqOfName(name: string, suffix: string): number | undefined {
+  if (!name.endsWith(suffix)) return undefined;
+  const digits = name.slice(name.length - suffix.length - SEQ_DIGITS, name.length - suffix.length);
+  return DIGITS.test(digits) ? Number(digits) : undefined;
+}
