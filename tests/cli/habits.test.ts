@@ -396,10 +396,12 @@ describe("input files", () => {
     );
   });
 
-  it("refuses an s3:// location whose bucket is not a bucket name", async () => {
-    for (const location of ["s3://../bucket", "s3://Bucket/x", "s3://ab", "s3://bucket/../x"]) {
+  it("refuses an s3:// location whose bucket is not a bucket name, or whose prefix is not a key prefix (exit 1, not 4: a typo)", async () => {
+    for (const location of ["s3://../bucket", "s3://Bucket/x", "s3://ab", "s3://bucket/../x", "s3://bucket/a b", "s3://bucket/a//b"]) {
       const run = await opsledger(["status", "--store", location], { cwd });
       expect(run.code, location).toBe(1);
     }
+    const typo = await opsledger(["status", "--store", "s3://bucket/fleets/prod 2"], { cwd });
+    expect(typo.stderr).toMatch(/invalid key prefix "fleets\/prod 2"/);
   });
 });

@@ -11,6 +11,7 @@ import {
   type AppendRequest,
   checkAppendRequest,
   type EventStore,
+  InvalidValueError,
   parseStreamId,
   RECORDS_SUFFIX,
   type ReadOptions,
@@ -96,9 +97,11 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
   const { client, bucket } = options;
   const rawPrefix = (options.prefix ?? "").replace(/\/+$/, "");
   if (rawPrefix !== "" && (!PREFIX.test(rawPrefix) || rawPrefix.split("/").some((s) => s === ".." || s === "."))) {
-    throw new StoreUnavailableError(ADAPTER, "open", undefined, {
-      cause: new Error(`invalid key prefix ${JSON.stringify(options.prefix)}`),
-    });
+    // a typo in the caller's input, not the store being down: refused as an invalid value
+    throw new InvalidValueError(
+      "prefix",
+      `invalid key prefix ${JSON.stringify(options.prefix)}: segments of letters, digits, ".", "_" and "-" joined by "/", none "." or ".."`,
+    );
   }
   const prefix = rawPrefix === "" ? "" : `${rawPrefix}/`;
   const pageSize = options.listPageSize ?? 1000;

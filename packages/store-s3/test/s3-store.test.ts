@@ -84,9 +84,16 @@ describe("s3 store", () => {
     expect((error as Error).cause).toBeDefined();
   });
 
-  it("refuses prefixes that could inject key paths", () => {
+  it("refuses prefixes that could inject key paths as invalid values (a typo, not an unavailable store)", () => {
     for (const bad of ["../x", "a/../b", "/abs", "a//b", "a\\b", "a b", "."]) {
-      expect(() => createS3EventStore({ client: s3.client(), bucket: s3.bucket, prefix: bad }), bad).toThrow(/invalid key prefix/);
+      let error: unknown;
+      try {
+        createS3EventStore({ client: s3.client(), bucket: s3.bucket, prefix: bad });
+      } catch (e) {
+        error = e;
+      }
+      expect(isOpsledgerError(error, "INVALID_VALUE"), bad).toBe(true);
+      expect((error as Error).message, bad).toMatch(/invalid key prefix/);
     }
     expect(() => createS3EventStore({ client: s3.client(), bucket: s3.bucket, prefix: "fleets/prod-1/" })).not.toThrow();
   });

@@ -6,6 +6,7 @@ export { openSealedLine, sealedLineHash, sealedLineHead } from "../chain/seal.ts
 export {
   InvalidAppendError,
   InvalidStreamIdError,
+  InvalidValueError,
   isOpsledgerError,
   OpsledgerError,
   StoreClosedError,
