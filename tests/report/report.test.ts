@@ -161,6 +161,21 @@ describe("opsledger report on the command line", () => {
     expect(run.json.bytes).toBe((await stat(file)).size);
   });
 
+  it("checks the log against a signed checkpoint given, as verify does, and shows it", async () => {
+    const key = join(cwd, "ops.key");
+    const vkey = (await opsledger(["keys", "generate", "--out", key, "--json"], { cwd, env })).json.verifierKey as string;
+    const checkpoints = join(cwd, "checkpoints");
+    expect((await opsledger(["checkpoint", "--key", key, "--out", `${checkpoints}/`, "--store", demo], { cwd, env })).code).toBe(0);
+    const file = join(cwd, "anchored.html");
+    const run = await opsledger(["report", "--out", file, "--checkpoint", checkpoints, "--key", vkey, "--json", "--store", demo], {
+      cwd,
+      env,
+    });
+    expect(run.code).toBe(0);
+    expect(run.json.anchors).toEqual([{ kind: "checkpoint", size: 35, consistent: true }]);
+    expect(await readFile(file, "utf8")).toContain('"anchors":[{"kind":"checkpoint","size":35,"consistent":true}]');
+  });
+
   it("refuses a bad --until, one past the head, and an --out it cannot write, writing nothing", async () => {
     const file = join(cwd, "refused.html");
     const bad = await opsledger(["report", "--out", file, "--until", "yesterday", "--store", demo], { cwd, env });

@@ -48,7 +48,15 @@ export async function report(context: Context): Promise<number> {
   }
   const v = model.verification;
   if (context.out.json) {
-    context.out.printJson({ out, bytes: Buffer.byteLength(html), ok: v.ok, asOf: model.asOf, readUpTo: v.readUpTo, breaks: v.breaks });
+    context.out.printJson({
+      out,
+      bytes: Buffer.byteLength(html),
+      ok: v.ok,
+      asOf: model.asOf,
+      readUpTo: v.readUpTo,
+      breaks: v.breaks,
+      anchors: v.anchors,
+    });
   } else {
     context.out.line(
       `wrote ${out} (${Math.ceil(Buffer.byteLength(html) / 1024)} KiB): fleet "${model.fleetId}" as of seq ${model.asOf.seq}`,
