@@ -22,8 +22,23 @@ export const systemClock: Clock = { now: () => new Date() };
  * millisecond (or after the clock stepped back) still sort in the order they were made.
  */
 export function ulidGenerator(clock: Clock = systemClock): IdGenerator {
-  const next = monotonicFactory();
+  const next = monotonicFactory(pooledRandom());
   return { next: () => next(clock.now().getTime()) };
+}
+
+// The ulid package's own source asks the system for one random byte per character (16 calls per
+// id, a fifth of a command's CPU here); this draws the same bytes from the same CSPRNG 4 KiB at a
+// time. Each value is a byte / 256, as the package's own source gives.
+function pooledRandom(): () => number {
+  const pool = new Uint8Array(4096);
+  let next = pool.length;
+  return () => {
+    if (next === pool.length) {
+      crypto.getRandomValues(pool);
+      next = 0;
+    }
+    return (pool[next++] as number) / 256;
+  };
 }
 
 /** How a command that lost a race to another writer is retried. */
