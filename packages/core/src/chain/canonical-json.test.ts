@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import stringify from "fast-json-stable-stringify";
 import { describe, expect, it } from "vitest";
 import { isOpsledgerError } from "../errors.ts";
 import { canonicalJson } from "./canonical-json.ts";
@@ -73,6 +74,36 @@ describe("canonicalJson", () => {
       expect((thrown as Error).message.startsWith(path)).toBe(true);
     });
   }
+
+  it("writes byte for byte what fast-json-stable-stringify 2 (the log format's canonicalization) writes", () => {
+    // every JSON value, strings of any code points (astral ones too), keys like __proto__ and
+    // constructor, -0, large and tiny numbers, and objects built with a null prototype
+    const nullProto = (value: unknown): unknown => {
+      if (Array.isArray(value)) return value.map(nullProto);
+      if (value !== null && typeof value === "object") {
+        const copy = Object.create(null) as Record<string, unknown>;
+        for (const [key, item] of Object.entries(value)) copy[key] = nullProto(item);
+        return copy;
+      }
+      return value;
+    };
+    const values = fc.oneof(
+      fc.jsonValue(),
+      fc.json().map((text) => JSON.parse(text) as unknown),
+      fc.dictionary(fc.constantFrom("__proto__", "constructor", "toString", "", "é", "🚀", "a", "B", "10", "9"), fc.jsonValue()),
+      fc.array(fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constant(-0), fc.string({ unit: "grapheme" }))),
+    );
+    fc.assert(
+      fc.property(values, fc.boolean(), (value, withoutPrototype) => {
+        const built = withoutPrototype ? nullProto(value) : value;
+        expect(canonicalJson(built)).toBe(stringify(built));
+      }),
+      { numRuns: 3000 },
+    );
+    expect(canonicalJson(JSON.parse('{"__proto__":{"b":1},"a":[-0,1e21,5e-324]}'))).toBe(
+      stringify(JSON.parse('{"__proto__":{"b":1},"a":[-0,1e21,5e-324]}')),
+    );
+  });
 
   it("accepts well-formed astral characters, which are surrogate pairs in UTF-16", () => {
     expect(canonicalJson({ s: "🚀𝄞" })).toBe('{"s":"🚀𝄞"}');

@@ -1,4 +1,3 @@
-import stringify from "fast-json-stable-stringify";
 import { InvalidValueError } from "../errors.ts";
 
 /**
@@ -61,12 +60,59 @@ export function assertCanonicalizable(value: unknown, path = ""): asserts value 
 }
 
 /**
- * Canonical JSON bytes of a value: keys sorted, no whitespace, via `fast-json-stable-stringify`,
- * after `assertCanonicalizable` has refused anything it would mangle. The same value gives the
- * same string on every machine, whatever the key order it was built with.
+ * Canonical JSON bytes of a value: keys sorted, no whitespace, byte for byte what
+ * `fast-json-stable-stringify` 2 gives (the log format's canonicalization), after refusing
+ * anything it would mangle (see `assertCanonicalizable`). The same value gives the same string on
+ * every machine, whatever the key order it was built with.
  * @throws {InvalidValueError} naming the offending path.
  */
 export function canonicalJson(value: unknown): string {
+  const bytes = canonical(value);
+  if (bytes !== undefined) return bytes;
+  // refused: the walk that names the path says why (it throws for everything `canonical` refuses)
   assertCanonicalizable(value);
-  return stringify(value);
+  throw new InvalidValueError("", "value is not canonicalizable");
+}
+
+const wellFormed = (text: string): boolean => (text as unknown as { isWellFormed(): boolean }).isWellFormed();
+
+// One walk that checks and writes: fast-json-stable-stringify's output for every value
+// assertCanonicalizable accepts (sorted keys in UTF-16 order, numbers as `${n}`, strings and keys
+// through JSON.stringify), undefined for every value it refuses. Sealing runs this on every event:
+// the library's cycle bookkeeping and a separate checking walk cost more than the writing.
+function canonical(value: unknown): string | undefined {
+  switch (typeof value) {
+    case "string":
+      return wellFormed(value) ? JSON.stringify(value) : undefined;
+    case "number":
+      return Number.isFinite(value) ? `${value}` : undefined;
+    case "boolean":
+      return value ? "true" : "false";
+    case "object": {
+      if (value === null) return "null";
+      if (Array.isArray(value)) {
+        let out = "[";
+        for (let index = 0; index < value.length; index++) {
+          if (!(index in value)) return undefined;
+          const item = canonical(value[index]);
+          if (item === undefined) return undefined;
+          out += index === 0 ? item : `,${item}`;
+        }
+        return `${out}]`;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if ((proto !== Object.prototype && proto !== null) || Object.getOwnPropertySymbols(value).length > 0) return undefined;
+      const keys = Object.keys(value).sort();
+      let out = "{";
+      for (let index = 0; index < keys.length; index++) {
+        const key = keys[index] as string;
+        const item = wellFormed(key) ? canonical((value as Record<string, unknown>)[key]) : undefined;
+        if (item === undefined) return undefined;
+        out += `${index === 0 ? "" : ","}${JSON.stringify(key)}:${item}`;
+      }
+      return `${out}}`;
+    }
+    default:
+      return undefined;
+  }
 }
