@@ -146,8 +146,8 @@ const as = (value, unit) => ({ value, unit });
 
 const rows = [
   line("verified replay from fs, 100k events (parse + hash + fold into status)", r.replay100k, as(r.replay100k.baseline, "events/s"), {
-    ratio: 0.8,
-    text: "≥ 0.8× parse+hash",
+    ratio: 1.2,
+    text: "≥ 1.2× parse+hash (quality bar)",
   }),
   line("verified replay from fs vs Emmett SQLite read + fold", r.replay100k, r.sqliteRead, { ratio: 2, text: "≥ 2× Emmett SQLite" }),
   line("verified replay from fs vs Emmett PostgreSQL read + fold (unverified)", r.replay100k, r.postgresRead, undefined),
@@ -201,8 +201,8 @@ const rows = [
   line("cohort selection, hash v1", r.cohort1, null, { min: 10_000_000, text: "≥ 10M loops/s" }),
   line("cohort selection, hash v2", r.cohort2, null, { min: 1_000_000, text: "≥ 1M loops/s" }),
   line("replay from S3 (s3rver on loopback), 100k events in batches of 100", r.replayS3, as(r.replayS3.baseline, "events/s"), {
-    min: 50_000,
-    text: "≥ 50k events/s (baseline: fs replay)",
+    ratio: 0.8,
+    text: "≥ 0.8× fs replay of the same log",
   }),
   line("peak RSS, replay of 1M events over 1k loops", rss(r.replay1m), null, { max: 150, text: "≤ 150 MB" }),
   line(
