@@ -124,6 +124,7 @@ export { changedPaths, classifyPolicyChange } from "./fleet/policy-change.ts";
 export {
   POLICY_GATED_CODES,
   REASON_CODES,
+  type ReasonCode,
   type ReasonCodeDefinition,
   type ReasonFamily,
   ROLLOUT_GATED_CODES,

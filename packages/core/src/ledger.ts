@@ -30,6 +30,7 @@ import { batchTrip, haltReasons } from "./fleet/halt.ts";
 import { evolve, forkLedgerState, initialLedgerState, type LedgerState } from "./fleet/ledger-state.ts";
 import { sortedUnique } from "./fleet/order.ts";
 import { computePlan, type Plan } from "./fleet/plan.ts";
+import type { ReasonCode } from "./fleet/reason-codes.ts";
 import type { FleetState } from "./fleet/state.ts";
 import { decodeSnapshot, encodeSnapshot } from "./ledger-snapshot.ts";
 import { type EvaluationDocument, evaluationDocument } from "./projections/evaluation.ts";
@@ -648,10 +649,10 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
       }
       const after = await read((current, now) => computePlan(current.fleet, now, traceId));
       const count = (status: string) => results.filter((r) => r.status === status).length;
-      const outcomeCodes = [
-        ...(count("executed") > 0 ? ["fleet_handoff_executed"] : []),
-        ...(count("ambiguous") > 0 ? ["fleet_handoff_execution_ambiguous"] : []),
-        ...(count("failed") > 0 ? ["fleet_handoff_execution_failed"] : []),
+      const outcomeCodes: ReasonCode[] = [
+        ...(count("executed") > 0 ? (["fleet_handoff_executed"] as const) : []),
+        ...(count("ambiguous") > 0 ? (["fleet_handoff_execution_ambiguous"] as const) : []),
+        ...(count("failed") > 0 ? (["fleet_handoff_execution_failed"] as const) : []),
       ];
       return {
         ok: true,

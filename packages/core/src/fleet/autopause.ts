@@ -1,9 +1,10 @@
 import type { Rollout } from "../contract/normalized-registry.ts";
 import type { AutoPauseMetrics } from "../events/fleet-events.ts";
+import type { ReasonCode } from "./reason-codes.ts";
 import type { BatchOutcome } from "./state.ts";
 
-export const AMBIGUOUS_SPIKE = "autonomous_autopause_ambiguous_spike";
-export const FAILURE_SPIKE = "autonomous_autopause_failure_spike";
+export const AMBIGUOUS_SPIKE: ReasonCode = "autonomous_autopause_ambiguous_spike";
+export const FAILURE_SPIKE: ReasonCode = "autonomous_autopause_failure_spike";
 
 /**
  * Metrics over the last `lookbackExecutions` dispatch batches that attempted at least one intent
@@ -27,9 +28,9 @@ export function autoPauseMetrics(window: readonly BatchOutcome[], lookbackExecut
 }
 
 /** The spike codes the metrics trigger (none when auto-pause is disabled or the sample is too small). */
-export function autoPauseTriggers(metrics: AutoPauseMetrics, config: Rollout["autoPause"]): string[] {
+export function autoPauseTriggers(metrics: AutoPauseMetrics, config: Rollout["autoPause"]): ReasonCode[] {
   if (!config.enabled || metrics.attemptedCount < config.minSampleSize) return [];
-  const reasons: string[] = [];
+  const reasons: ReasonCode[] = [];
   if (metrics.ambiguityRate >= config.ambiguityRateThreshold) reasons.push(AMBIGUOUS_SPIKE);
   if (metrics.failureRate >= config.failureRateThreshold) reasons.push(FAILURE_SPIKE);
   return reasons;

@@ -1,15 +1,16 @@
 import { sha256Prefix64, sha256Prefix64Mod } from "../chain/hash.ts";
 import type { Rollout } from "../contract/normalized-registry.ts";
 import { compareCodePoints } from "./order.ts";
+import type { ReasonCode } from "./reason-codes.ts";
 
 /** Reason codes of the rollout's scope and canary gates (reference §2.6.1). */
-export const SCOPE_EXCLUDED = "autonomous_rollout_scope_excluded";
-export const CANARY_EXCLUDED = "autonomous_rollout_canary_excluded";
+export const SCOPE_EXCLUDED: ReasonCode = "autonomous_rollout_scope_excluded";
+export const CANARY_EXCLUDED: ReasonCode = "autonomous_rollout_canary_excluded";
 
 // shared, frozen: one result per loop is allocated, not one reason list per loop
-const SCOPE_REASONS: readonly string[] = Object.freeze([SCOPE_EXCLUDED]);
-const CANARY_REASONS: readonly string[] = Object.freeze([CANARY_EXCLUDED]);
-const NO_REASONS: readonly string[] = Object.freeze([]);
+const SCOPE_REASONS: readonly ReasonCode[] = Object.freeze([SCOPE_EXCLUDED]);
+const CANARY_REASONS: readonly ReasonCode[] = Object.freeze([CANARY_EXCLUDED]);
+const NO_REASONS: readonly ReasonCode[] = Object.freeze([]);
 
 /** Where a loop stands in the rollout, without its id (the rollout block of a recorded decision). */
 export interface CohortPlacement {
@@ -29,7 +30,7 @@ export interface CohortSelection extends CohortPlacement {
 }
 
 /** The reason codes of the scope and canary gates (shared, frozen lists). */
-export const rolloutReasons = (inScope: boolean, canarySelected: boolean): readonly string[] =>
+export const rolloutReasons = (inScope: boolean, canarySelected: boolean): readonly ReasonCode[] =>
   !inScope ? SCOPE_REASONS : canarySelected ? NO_REASONS : CANARY_REASONS;
 
 /** The rollout fields cohort selection reads. */

@@ -4,6 +4,7 @@
 import type { DispatchCompleted } from "../events/fleet-events.ts";
 import type { Clock } from "../system.ts";
 import type { PlannedIntent } from "./plan.ts";
+import type { ReasonCode } from "./reason-codes.ts";
 
 /** What a dispatcher says of one intent. */
 export interface DispatchReport {
@@ -36,7 +37,7 @@ export interface DispatchContext {
 export type Dispatcher = (intent: PlannedIntent, context: DispatchContext) => Promise<DispatchReport>;
 
 /** The recorded outcome of a dispatcher report (semantics §2 #7, #8). */
-export function outcomeOf(report: DispatchReport): Pick<DispatchCompleted, "status" | "reasonCode" | "confirmed"> {
+export function outcomeOf(report: DispatchReport): Pick<DispatchCompleted, "status" | "confirmed"> & { readonly reasonCode: ReasonCode } {
   switch (report.status) {
     case "confirmed":
       return { status: "executed", reasonCode: "control_confirmed", confirmed: true };

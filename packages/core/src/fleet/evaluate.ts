@@ -12,6 +12,7 @@ import { autoPauseMetrics, autoPauseTriggers } from "./autopause.ts";
 import { cohortPlacer, rolloutReasons } from "./cohort.ts";
 import { assessGovernance } from "./governance.ts";
 import { allBelowSurrogates, compareCodePoints, sortedUnique } from "./order.ts";
+import type { ReasonCode } from "./reason-codes.ts";
 import type { FleetState } from "./state.ts";
 
 /** What one evaluation decides: an auto-pause trip (when the window trips the latch now) and the evaluation itself. */
@@ -38,9 +39,9 @@ export interface GateRecheck {
   readonly reasons: (readonly string[])[];
 }
 
-const PAUSED_MANUAL = "autonomous_rollout_paused_manual";
+const PAUSED_MANUAL: ReasonCode = "autonomous_rollout_paused_manual";
 
-const PAUSED_AUTO = "autonomous_rollout_paused_auto";
+const PAUSED_AUTO: ReasonCode = "autonomous_rollout_paused_auto";
 
 /**
  * Evaluates the observed fleet against the policy in force (reference §3.2–§3.5 with the fixes of
@@ -174,17 +175,19 @@ function evaluate(state: FleetState, context: EvaluationContext, recheck: GateRe
       rolloutCanarySelected: (bits & CANARY_SELECTED) !== 0,
       governanceActive: governanceBlock.length === 0,
     };
+    // fleet-wide reasons may come from the log (a latch's reasons); the gates' own are typed codes
     const gating: string[] = [
       ...rolloutReasons(gates.rolloutScopeAllowed, gates.rolloutCanarySelected),
       ...fleetWideRolloutReasons,
       ...governanceBlock,
     ];
-    if (!gates.modeGuardedAuto) gating.push("policy_mode_not_guarded_auto");
-    if (gates.suppressed) gating.push("candidate_suppressed");
-    if (!gates.categoryAllowed) gating.push("category_not_allowlisted");
-    if (!gates.intentAllowed) gating.push("intent_not_allowlisted");
-    if (!gates.severityMeetsThreshold) gating.push("severity_below_threshold");
-    if (!gates.confidenceMeetsThreshold) gating.push("confidence_below_threshold");
+    const gate = (code: ReasonCode) => gating.push(code);
+    if (!gates.modeGuardedAuto) gate("policy_mode_not_guarded_auto");
+    if (gates.suppressed) gate("candidate_suppressed");
+    if (!gates.categoryAllowed) gate("category_not_allowlisted");
+    if (!gates.intentAllowed) gate("intent_not_allowlisted");
+    if (!gates.severityMeetsThreshold) gate("severity_below_threshold");
+    if (!gates.confidenceMeetsThreshold) gate("confidence_below_threshold");
     return { gates, gatingReasons: sortedUnique(gating), withRail: new Map<string, string[]>() };
   };
   const loopSuppressions = new Map(Object.entries(suppressions));
@@ -238,7 +241,7 @@ function evaluate(state: FleetState, context: EvaluationContext, recheck: GateRe
       // safety rails: the first that applies, only for candidates every gate let through
       const lastDispatchedAt = dispatchTimes?.[category] ?? null;
       const cooldownActive = cooldownMs > 0 && msSince(lastDispatchedAt) < cooldownMs;
-      let rail: string | null = null;
+      let rail: ReasonCode | null = null;
       let runCapBlocked = false;
       let loopCapBlocked = false;
       if (guarded && gatingReasons.length === 0) {
@@ -313,8 +316,8 @@ function evaluate(state: FleetState, context: EvaluationContext, recheck: GateRe
 
   const unsuppressedReasons = new Set<string>();
   for (const list of unsuppressedReasonLists) for (const reason of list) unsuppressedReasons.add(reason);
-  const has = (...codes: string[]) => codes.some((code) => unsuppressedReasons.has(code));
-  const reasonCodes: string[] = [unsuppressedCount > 0 ? "fleet_action_required" : "no_action_required"];
+  const has = (...codes: ReasonCode[]) => codes.some((code) => unsuppressedReasons.has(code));
+  const reasonCodes: ReasonCode[] = [unsuppressedCount > 0 ? "fleet_action_required" : "no_action_required"];
   if (unsuppressedCount < candidates.length) reasonCodes.push("fleet_actions_suppressed");
   if (policySuppressedCount > 0) reasonCodes.push("fleet_actions_policy_suppressed");
   if (dedupedCount > 0) reasonCodes.push("fleet_actions_deduped");

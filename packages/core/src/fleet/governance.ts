@@ -1,6 +1,7 @@
 import type { PolicyMode } from "../contract/normalized-registry.ts";
 import { parseTimestamp } from "../contract/timestamp.ts";
 import type { PolicyApplied } from "../events/fleet-events.ts";
+import type { ReasonCode } from "./reason-codes.ts";
 
 /** The governance posture of the policy in force (reference §6.5). */
 export type GovernancePosture =
@@ -14,7 +15,7 @@ export type GovernancePosture =
 export interface GovernanceAssessment {
   readonly posture: GovernancePosture;
   /** §5.9 codes, sorted. */
-  readonly reasonCodes: readonly string[];
+  readonly reasonCodes: readonly ReasonCode[];
   /** True when autonomy is blocked: authority or deadline missing, or the review expired. Due-soon only warns. */
   readonly blocksAutonomous: boolean;
   readonly authorityContextPresent: boolean;
@@ -31,7 +32,7 @@ export function assessGovernance(mode: PolicyMode, governance: PolicyApplied["go
   const fields = [governance.actor, governance.approvalRef, governance.rationale, governance.changedAt, governance.reviewBy];
   const authorityContextPresent = mode !== "guarded_auto" || fields.every((field) => field !== undefined && field !== "");
   if (mode !== "guarded_auto") return { posture: "not_required", reasonCodes: [], blocksAutonomous: false, authorityContextPresent };
-  const codes: string[] = [];
+  const codes: ReasonCode[] = [];
   if (!authorityContextPresent) codes.push("autonomous_governance_authority_missing");
   const reviewBy = parseTimestamp(governance.reviewBy);
   if (reviewBy === undefined) codes.push("autonomous_governance_review_deadline_missing");

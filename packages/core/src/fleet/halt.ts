@@ -3,13 +3,14 @@ import type { AutoPauseTripped, OUTCOME_STATUSES } from "../events/fleet-events.
 type OutcomeStatus = (typeof OUTCOME_STATUSES)[number];
 
 import { autoPauseMetrics, autoPauseTriggers } from "./autopause.ts";
+import type { ReasonCode } from "./reason-codes.ts";
 import type { BatchOutcome, FleetState } from "./state.ts";
 
 /** The reason codes an autonomous batch is halted for mid-batch (semantics §2 row 2). */
-export const HALT_KILL_SWITCH = "autonomous_kill_switch_enabled";
-export const HALT_PAUSED_MANUAL = "autonomous_rollout_paused_manual";
-export const HALT_PAUSED_AUTO = "autonomous_rollout_paused_auto";
-export const HALT_NOT_GUARDED = "policy_mode_not_guarded_auto";
+export const HALT_KILL_SWITCH: ReasonCode = "autonomous_kill_switch_enabled";
+export const HALT_PAUSED_MANUAL: ReasonCode = "autonomous_rollout_paused_manual";
+export const HALT_PAUSED_AUTO: ReasonCode = "autonomous_rollout_paused_auto";
+export const HALT_NOT_GUARDED: ReasonCode = "policy_mode_not_guarded_auto";
 
 /**
  * Why the rest of a running autonomous batch must not be dispatched, on the state as the log is

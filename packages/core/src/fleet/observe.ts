@@ -4,6 +4,7 @@ import type { Issue } from "../errors.ts";
 import { issuesFromZod } from "../events/catalogue.ts";
 import { type FleetObserved, HEALTH_STATUSES, type LoopResult } from "../events/fleet-events.ts";
 import { sortedUnique } from "./order.ts";
+import type { ReasonCode } from "./reason-codes.ts";
 
 // The reference's fleet state v1 (state.json from its fan-out reconcile), read leniently:
 // fields opsledger does not use are ignored, missing optional ones take the reference's defaults.
@@ -38,7 +39,7 @@ export function fleetRollup(
   const successCount = count("success");
   const failedCount = count("failed");
   const skippedCount = count("skipped");
-  const codes: string[] = [];
+  const codes: ReasonCode[] = [];
   if (failedCount > 0 && successCount > 0) codes.push("fleet_partial_failure");
   if (failedCount > 0 && successCount === 0) codes.push("fleet_reconcile_failed");
   if (results.some((r) => r.healthStatus === "critical")) codes.push("fleet_health_critical");

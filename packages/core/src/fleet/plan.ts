@@ -3,6 +3,7 @@ import { TAXONOMY } from "../contract/taxonomy.ts";
 import type { CandidateDecision } from "../events/fleet-events.ts";
 import { recheckGates } from "./evaluate.ts";
 import { countReasons, sortedUnique } from "./order.ts";
+import type { ReasonCode } from "./reason-codes.ts";
 import { type FleetState, type IntentRecord, idempotencyKey } from "./state.ts";
 
 /** The prefix of every idempotency key, as the reference's `--idempotency-prefix` default. */
@@ -64,7 +65,10 @@ export interface Plan {
   readonly reasonCodes: readonly string[];
 }
 
-const GUARD = { execution_ambiguous: "autonomous_retry_guard_ambiguous", execution_failed: "autonomous_retry_guard_failed" } as const;
+const GUARD = {
+  execution_ambiguous: "autonomous_retry_guard_ambiguous",
+  execution_failed: "autonomous_retry_guard_failed",
+} as const satisfies Record<string, ReasonCode>;
 const OUTCOME = { in_flight: "in_flight", executed: "executed", execution_ambiguous: "ambiguous", execution_failed: "failed" } as const;
 
 /** What the plan decides for one candidate, before it is spelled out as an intent. */
@@ -132,9 +136,9 @@ function planEntries(state: FleetState, now: Date): PlanEntry[] {
 const intentIdOf = (candidate: CandidateDecision): string => `${candidate.candidateId}:${candidate.recommendedIntent}`;
 
 const NO_REASONS: readonly string[] = [];
-const SUPPRESSED_NOW: readonly string[] = ["candidate_suppressed"];
-const EXECUTED_REASONS: readonly string[] = ["autonomous_intent_already_dispatched"];
-const IN_FLIGHT_REASONS: readonly string[] = [GUARD.execution_ambiguous, "dispatch_in_flight"];
+const SUPPRESSED_NOW: readonly ReasonCode[] = ["candidate_suppressed"];
+const EXECUTED_REASONS: readonly ReasonCode[] = ["autonomous_intent_already_dispatched"];
+const IN_FLIGHT_REASONS: readonly ReasonCode[] = [GUARD.execution_ambiguous, "dispatch_in_flight"];
 const GUARD_REASONS = { execution_ambiguous: [GUARD.execution_ambiguous], execution_failed: [GUARD.execution_failed] } as const;
 
 /**
@@ -269,7 +273,7 @@ function summarize(entries: readonly PlanEntry[], candidateCount: number, unsupp
 
 /** The handoff reason codes of a plan (reference §3.6 step 8). */
 function planReasonCodes(entries: readonly PlanEntry[], summary: PlanSummary): string[] {
-  const codes = [entries.length > 0 ? "fleet_handoff_action_required" : "fleet_handoff_no_action"];
+  const codes: ReasonCode[] = [entries.length > 0 ? "fleet_handoff_action_required" : "fleet_handoff_no_action"];
   if (summary.pendingConfirmationCount > 0) codes.push("fleet_handoff_confirmation_pending");
   // fleet_handoff_partial_mapping / _unmapped_candidates need a candidate without an intent: unreachable in taxonomy v1
   if (anyReasonList(entries, (reasons) => reasons.some((r) => r.startsWith("autonomous_retry_guard_"))))

@@ -5,21 +5,21 @@
 /** Status families: policy-, rollout-, governance-, transport-gated, or other. */
 export type ReasonFamily = "policy" | "rollout" | "governance" | "transport" | "other";
 
-export interface ReasonCodeDefinition {
-  readonly code: string;
+export interface ReasonCodeDefinition<Code extends string = string> {
+  readonly code: Code;
   readonly family: ReasonFamily;
   readonly group: string;
   readonly condition: string;
   readonly origin: "reference" | "opsledger";
 }
 
-const def = (
-  code: string,
+const def = <Code extends string>(
+  code: Code,
   family: ReasonFamily,
   group: string,
   condition: string,
   origin: "reference" | "opsledger" = "reference",
-): ReasonCodeDefinition => ({
+): ReasonCodeDefinition<Code> => ({
   code,
   family,
   group,
@@ -27,7 +27,7 @@ const def = (
   origin,
 });
 
-export const REASON_CODES: readonly ReasonCodeDefinition[] = [
+export const REASON_CODES = [
   // per-loop observation results (§5.1)
   def("loop_disabled", "other", "loop result", "the registry disables the loop (`enabled: false`); the loop is skipped"),
   def("missing_service_base_url", "transport", "loop result", "a sprite_service loop has no base URL (also a dispatch precondition)"),
@@ -97,6 +97,13 @@ export const REASON_CODES: readonly ReasonCodeDefinition[] = [
     "the intent instance ended ambiguous; manual-only until acknowledged or a new instance",
   ),
   def("autonomous_retry_guard_failed", "other", "intent", "the intent instance failed; manual-only until acknowledged or a new instance"),
+  def(
+    "autonomous_intent_already_dispatched",
+    "other",
+    "intent",
+    "the intent instance was already executed: autonomy never runs it again (a manual dispatch with --again can)",
+    "opsledger",
+  ),
   // fleet policy (§5.6)
   def("fleet_action_required", "other", "evaluation", "unsuppressedCount > 0"),
   def("no_action_required", "other", "evaluation", "unsuppressedCount == 0"),
@@ -176,14 +183,17 @@ export const REASON_CODES: readonly ReasonCodeDefinition[] = [
   def("autonomous_suppression_rollout_gated", "other", "status", "rollout-gated blockedCount > 0"),
   def("autonomous_suppression_governance_gated", "other", "status", "governance-gated blockedCount > 0"),
   def("autonomous_suppression_transport_gated", "other", "status", "transport-gated blockedCount > 0"),
-];
+] as const;
 
-const families = new Map(REASON_CODES.map((d) => [d.code, d.family]));
+/** Every reason code opsledger emits: code that writes one names it with this type, so a code missing from the table does not compile. */
+export type ReasonCode = (typeof REASON_CODES)[number]["code"];
+
+const families = new Map<string, ReasonFamily>(REASON_CODES.map((d) => [d.code, d.family]));
 
 /** The status family of a reason code ("other" for unknown codes). */
 export const reasonFamily = (code: string): ReasonFamily => families.get(code) ?? "other";
 
 /** Codes of the policy family that count in `byPath.policyGated` (the reference's 11). */
-export const POLICY_GATED_CODES: readonly string[] = REASON_CODES.filter((d) => d.family === "policy").map((d) => d.code);
+export const POLICY_GATED_CODES: readonly ReasonCode[] = REASON_CODES.filter((d) => d.family === "policy").map((d) => d.code);
 /** Codes of the rollout family that count in `byPath.rolloutGated` (the reference's 6). */
-export const ROLLOUT_GATED_CODES: readonly string[] = REASON_CODES.filter((d) => d.family === "rollout").map((d) => d.code);
+export const ROLLOUT_GATED_CODES: readonly ReasonCode[] = REASON_CODES.filter((d) => d.family === "rollout").map((d) => d.code);

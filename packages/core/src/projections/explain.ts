@@ -1,4 +1,5 @@
 import type { CandidateDecision } from "../events/fleet-events.ts";
+import type { ReasonCode } from "../fleet/reason-codes.ts";
 import type { FleetState } from "../fleet/state.ts";
 
 /** One gate or rail, as it decided for a candidate. */
@@ -34,6 +35,8 @@ export interface Explanation {
 }
 
 const yes = (flag: boolean): string => (flag ? "yes" : "no");
+// the reason code a check gives, named with the typed union so a code missing from the table does not compile
+const because = (code: ReasonCode) => ({ reason: code });
 
 function checksOf(candidate: CandidateDecision, state: FleetState): ExplainCheck[] {
   const evaluation = state.evaluation?.data;
@@ -56,63 +59,63 @@ function checksOf(candidate: CandidateDecision, state: FleetState): ExplainCheck
       passed: c.gates.modeGuardedAuto,
       policy: "guarded_auto",
       observed: evaluation.mode,
-      ...(has("policy_mode_not_guarded_auto") ? { reason: "policy_mode_not_guarded_auto" } : {}),
+      ...(has("policy_mode_not_guarded_auto") ? because("policy_mode_not_guarded_auto") : {}),
     },
     {
       check: "category allowlist",
       passed: c.gates.categoryAllowed,
       policy: allow.categories.join(", ") || "(none)",
       observed: c.category,
-      ...(c.gates.categoryAllowed ? {} : { reason: "category_not_allowlisted" }),
+      ...(c.gates.categoryAllowed ? {} : because("category_not_allowlisted")),
     },
     {
       check: "intent allowlist",
       passed: c.gates.intentAllowed,
       policy: allow.intents.join(", ") || "(none)",
       observed: c.recommendedIntent,
-      ...(c.gates.intentAllowed ? {} : { reason: "intent_not_allowlisted" }),
+      ...(c.gates.intentAllowed ? {} : because("intent_not_allowlisted")),
     },
     {
       check: "severity",
       passed: c.gates.severityMeetsThreshold,
       policy: `≥ ${thresholds.minSeverity}`,
       observed: c.severity,
-      ...(c.gates.severityMeetsThreshold ? {} : { reason: "severity_below_threshold" }),
+      ...(c.gates.severityMeetsThreshold ? {} : because("severity_below_threshold")),
     },
     {
       check: "confidence",
       passed: c.gates.confidenceMeetsThreshold,
       policy: `≥ ${thresholds.minConfidence}`,
       observed: c.confidence,
-      ...(c.gates.confidenceMeetsThreshold ? {} : { reason: "confidence_below_threshold" }),
+      ...(c.gates.confidenceMeetsThreshold ? {} : because("confidence_below_threshold")),
     },
     {
       check: "rollout scope",
       passed: c.rollout.inScope,
       policy: rollout.scope.loopIds.length === 0 ? "every loop" : rollout.scope.loopIds.join(", "),
       observed: c.loopId,
-      ...(c.rollout.inScope ? {} : { reason: "autonomous_rollout_scope_excluded" }),
+      ...(c.rollout.inScope ? {} : because("autonomous_rollout_scope_excluded")),
     },
     {
       check: "canary",
       passed: !c.rollout.inScope || c.rollout.canarySelected,
       policy: `${rollout.canaryPercent}% (${rollout.selector.mode}, hash v${c.rollout.hashVersion}, salt ${JSON.stringify(rollout.selector.salt)})`,
       observed: `bucket ${c.rollout.bucket}${c.rollout.hashVersion === 2 ? " of 10000" : " of 100"}, ${c.rollout.canarySelected ? "selected" : "not selected"}`,
-      ...(has("autonomous_rollout_canary_excluded") ? { reason: "autonomous_rollout_canary_excluded" } : {}),
+      ...(has("autonomous_rollout_canary_excluded") ? because("autonomous_rollout_canary_excluded") : {}),
     },
     {
       check: "manual pause",
       passed: !evaluation.pause.manual,
       policy: "not paused",
       observed: evaluation.pause.manual ? `paused by ${evaluation.pause.manualSources.join(" and ")}` : "not paused",
-      ...(evaluation.pause.manual ? { reason: "autonomous_rollout_paused_manual" } : {}),
+      ...(evaluation.pause.manual ? because("autonomous_rollout_paused_manual") : {}),
     },
     {
       check: "auto-pause",
       passed: !evaluation.pause.auto.active,
       policy: `${rollout.autoPause.enabled ? "on" : "off"}: trips at ambiguity ≥ ${rollout.autoPause.ambiguityRateThreshold} or failure ≥ ${rollout.autoPause.failureRateThreshold} over ≥ ${rollout.autoPause.minSampleSize} attempts`,
       observed: `${evaluation.pause.auto.active ? `tripped (${evaluation.pause.auto.reasons.join(", ")})` : "not tripped"}; ambiguity ${evaluation.pause.auto.metrics.ambiguityRate.toFixed(2)}, failure ${evaluation.pause.auto.metrics.failureRate.toFixed(2)} over ${evaluation.pause.auto.metrics.attemptedCount} attempts`,
-      ...(evaluation.pause.auto.active ? { reason: "autonomous_rollout_paused_auto" } : {}),
+      ...(evaluation.pause.auto.active ? because("autonomous_rollout_paused_auto") : {}),
     },
     {
       check: "governance",
@@ -126,7 +129,7 @@ function checksOf(candidate: CandidateDecision, state: FleetState): ExplainCheck
       passed: !has("autonomous_kill_switch_enabled"),
       policy: "off",
       observed: `registry ${yes(evaluation.killSwitch.registry)}, operator ${yes(evaluation.killSwitch.operator)}`,
-      ...(has("autonomous_kill_switch_enabled") ? { reason: "autonomous_kill_switch_enabled" } : {}),
+      ...(has("autonomous_kill_switch_enabled") ? because("autonomous_kill_switch_enabled") : {}),
     },
     {
       check: "cooldown",
@@ -135,21 +138,21 @@ function checksOf(candidate: CandidateDecision, state: FleetState): ExplainCheck
       observed: c.safety.lastDispatchedAt
         ? `last dispatched ${c.safety.lastDispatchedAt}${c.safety.cooldownActive ? `, ${c.safety.cooldownRemainingSeconds}s left` : ""}`
         : "never dispatched",
-      ...(has("autonomous_cooldown_active") ? { reason: "autonomous_cooldown_active" } : {}),
+      ...(has("autonomous_cooldown_active") ? because("autonomous_cooldown_active") : {}),
     },
     {
       check: "run cap",
       passed: !c.safety.runCapBlocked,
       policy: `≤ ${safety.maxActionsPerRun} per evaluation`,
       observed: c.safety.runCapBlocked ? "cap reached by earlier candidates" : "within cap",
-      ...(c.safety.runCapBlocked ? { reason: "autonomous_max_actions_per_run_exceeded" } : {}),
+      ...(c.safety.runCapBlocked ? because("autonomous_max_actions_per_run_exceeded") : {}),
     },
     {
       check: "loop cap",
       passed: !c.safety.loopCapBlocked,
       policy: `≤ ${safety.maxActionsPerLoop} per loop per evaluation`,
       observed: c.safety.loopCapBlocked ? "cap reached by this loop's earlier candidates" : "within cap",
-      ...(c.safety.loopCapBlocked ? { reason: "autonomous_max_actions_per_loop_exceeded" } : {}),
+      ...(c.safety.loopCapBlocked ? because("autonomous_max_actions_per_loop_exceeded") : {}),
     },
   ];
   const { dispatched, instance, current } = dispatchOf(c, state);
@@ -170,7 +173,7 @@ function checksOf(candidate: CandidateDecision, state: FleetState): ExplainCheck
       : dispatched
         ? `instance ${instance?.instance ?? 1} not dispatched yet (instance ${dispatched.instance} was: ${dispatched.status})`
         : "never dispatched",
-    ...(guard ? { reason: guard } : current?.status === "executed" ? { reason: "autonomous_intent_already_dispatched" } : {}),
+    ...(guard ? { reason: guard } : current?.status === "executed" ? because("autonomous_intent_already_dispatched") : {}),
   });
   return checks;
 }

@@ -6,7 +6,7 @@ import { HALT_PAUSED_AUTO, HALT_PAUSED_MANUAL, haltReasons } from "../fleet/halt
 import type { LedgerState } from "../fleet/ledger-state.ts";
 import { compareCodePoints, sortedUnique } from "../fleet/order.ts";
 import { planOutline } from "../fleet/plan.ts";
-import { POLICY_GATED_CODES, ROLLOUT_GATED_CODES } from "../fleet/reason-codes.ts";
+import { POLICY_GATED_CODES, type ReasonCode, ROLLOUT_GATED_CODES } from "../fleet/reason-codes.ts";
 import type { BatchRecord, FleetState } from "../fleet/state.ts";
 import { candidateView, evaluationSummary, pauseView } from "./evaluation.ts";
 
@@ -47,6 +47,13 @@ function gatedBy(byReason: Record<string, number>, codes: readonly string[]) {
   for (const code of codes) if (byReason[code]) picked[code] = byReason[code];
   return { blockedCount: Object.values(picked).reduce((a, b) => a + b, 0), byReason: picked };
 }
+
+const SAFETY_RAILS: readonly ReasonCode[] = [
+  "autonomous_kill_switch_enabled",
+  "autonomous_cooldown_active",
+  "autonomous_max_actions_per_run_exceeded",
+  "autonomous_max_actions_per_loop_exceeded",
+];
 
 /**
  * The fleet status document (reference §6), a pure projection of the folded log at `now`: every
@@ -113,18 +120,13 @@ export function fleetStatus(ledger: LedgerState, now: Date) {
     reasonCodes: governance?.reasonCodes ?? [],
   };
   const transport = transportGated(fleet.lastBatch);
-  const suppressionReasonCodes = [
-    ...(policyGated.blockedCount > 0 ? ["autonomous_suppression_policy_gated"] : []),
-    ...(rolloutGated.blockedCount > 0 ? ["autonomous_suppression_rollout_gated"] : []),
-    ...(governanceGated.blockedCount > 0 ? ["autonomous_suppression_governance_gated"] : []),
-    ...(transport.blockedCount > 0 ? ["autonomous_suppression_transport_gated"] : []),
+  const suppressionReasonCodes: ReasonCode[] = [
+    ...(policyGated.blockedCount > 0 ? (["autonomous_suppression_policy_gated"] as const) : []),
+    ...(rolloutGated.blockedCount > 0 ? (["autonomous_suppression_rollout_gated"] as const) : []),
+    ...(governanceGated.blockedCount > 0 ? (["autonomous_suppression_governance_gated"] as const) : []),
+    ...(transport.blockedCount > 0 ? (["autonomous_suppression_transport_gated"] as const) : []),
   ];
-  const safetyBlocked = [
-    "autonomous_kill_switch_enabled",
-    "autonomous_cooldown_active",
-    "autonomous_max_actions_per_run_exceeded",
-    "autonomous_max_actions_per_loop_exceeded",
-  ].reduce((sum, code) => sum + (byReason[code] ?? 0), rolloutGated.blockedCount);
+  const safetyBlocked = SAFETY_RAILS.reduce((sum, code) => sum + (byReason[code] ?? 0), rolloutGated.blockedCount);
   const killSwitchActive = (registry?.policy.autonomous.safety.killSwitch ?? false) || fleet.killSwitch.active;
 
   const lastOutcome = outcomeOfBatch(fleet.lastBatch);
