@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { S3Client } from "@aws-sdk/client-s3";
 import S3rver from "s3rver";
 
-const PRECONDITION_FAILED =
+const PRECONDITION =
   '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-None-Match</Condition></Error>';
 
 function conditionalWrites() {
@@ -35,7 +35,7 @@ function conditionalWrites() {
       if (await ctx.app.store.existsObject(bucket, key)) {
         ctx.status = 412;
         ctx.type = "application/xml";
-        ctx.body = PRECONDITION_FAILED;
+        ctx.body = PRECONDITION;
         return;
       }
       await next();

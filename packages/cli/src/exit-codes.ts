@@ -35,7 +35,7 @@ export function exitCodeOf(error: unknown): number {
   if (error instanceof RefusedError) return EXIT.refused;
   // a log that cannot be signed or proved: a break when verification found one
   if (error instanceof UnprovableLogError) return error.breaks.length > 0 ? EXIT.broken : EXIT.refused;
-  if (isOpsledgerError(error, "CHAIN_BROKEN") || isOpsledgerError(error, "STORE_INTEGRITY")) return EXIT.broken;
+  if (isOpsledgerError(error, "CHAIN_INTEGRITY") || isOpsledgerError(error, "STORE_INTEGRITY")) return EXIT.broken;
   if (isOpsledgerError(error, "STORE_UNAVAILABLE") || isOpsledgerError(error, "STREAM_CONFLICT") || isOpsledgerError(error, "STORE_CLOSED"))
     return EXIT.store;
   if (isOpsledgerError(error)) return EXIT.refused;

@@ -4,7 +4,7 @@ const ERROR_BRAND: unique symbol = Symbol.for("@opsledger/core/error");
 /** Every code an opsledger error can carry; part of the public API (docs/reference/errors.md). */
 export type ErrorCode =
   | "STREAM_CONFLICT"
-  | "CHAIN_BROKEN"
+  | "CHAIN_INTEGRITY"
   | "INVALID_EVENT"
   | "INVALID_VALUE"
   | "INVALID_STREAM_ID"
@@ -13,7 +13,7 @@ export type ErrorCode =
   | "STORE_UNAVAILABLE"
   | "STORE_CLOSED"
   | "STORE_INTEGRITY"
-  | "PRECONDITION_FAILED"
+  | "PRECONDITION"
   | "OUTCOME_NOT_RECORDED";
 
 /** Base of every error opsledger throws; identify it with `isOpsledgerError`, not `instanceof`. */
@@ -154,7 +154,7 @@ export class ChainIntegrityError extends OpsledgerError {
   readonly seq: number;
   readonly kind: string;
   constructor(streamId: string, seq: number, kind: string, detail: string) {
-    super("CHAIN_BROKEN", `stream "${streamId}" seq ${seq}: ${kind}: ${detail}`);
+    super("CHAIN_INTEGRITY", `stream "${streamId}" seq ${seq}: ${kind}: ${detail}`);
     this.streamId = streamId;
     this.seq = seq;
     this.kind = kind;
@@ -180,7 +180,7 @@ export class InvalidRegistryError extends OpsledgerError {
 export class PreconditionError extends OpsledgerError {
   override readonly name = "PreconditionError";
   constructor(message: string) {
-    super("PRECONDITION_FAILED", message);
+    super("PRECONDITION", message);
   }
 }
 

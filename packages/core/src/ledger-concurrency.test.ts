@@ -56,7 +56,7 @@ describe("one ledger instance, many concurrent callers", () => {
       ledger.observe(observation("t-1", "critical")),
       ledger.evaluate(), // decided after the apply and the observation it was queued behind
     ]);
-    expect(early.status === "rejected" && isOpsledgerError(early.reason, "PRECONDITION_FAILED")).toBe(true);
+    expect(early.status === "rejected" && isOpsledgerError(early.reason, "PRECONDITION")).toBe(true);
     expect(applied).toMatchObject({ status: "fulfilled", value: { ok: true, seq: 2 } });
     expect(observed).toMatchObject({ status: "fulfilled", value: { ok: true, seq: 3 } });
     expect(evaluated).toMatchObject({ status: "fulfilled", value: { autoEligibleCount: 1 } });
@@ -216,7 +216,7 @@ describe("time never goes backwards (semantics §2 row 28)", () => {
     const report = await verifyLog(store, "default");
     expect(report.breaks).toMatchObject([{ seq: 2, kind: "time_regression" }]);
     const error = await openLedger({ store }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: "CHAIN_BROKEN", seq: 2, kind: "time_regression" });
+    expect(error).toMatchObject({ code: "CHAIN_INTEGRITY", seq: 2, kind: "time_regression" });
   });
 
   it("orders times written in other forms (an offset, no milliseconds) by the instant they name, not as text", async () => {

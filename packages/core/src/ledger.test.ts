@@ -139,7 +139,7 @@ describe("openLedger", () => {
     await ledger.init();
     tamperMemoryRecord(store, "default", 1, (line) => line.replace("opsledger/v1", "opsledger/v2"));
     const error = await openLedger({ store }).catch((e: unknown) => e);
-    expect(isOpsledgerError(error, "CHAIN_BROKEN")).toBe(true);
+    expect(isOpsledgerError(error, "CHAIN_INTEGRITY")).toBe(true);
     expect(error).toMatchObject({ seq: 1, kind: "hash_mismatch" });
     expect((await ledger.verify()).breaks[0]).toMatchObject({ seq: 1, kind: "hash_mismatch" });
   });

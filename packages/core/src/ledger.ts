@@ -312,7 +312,7 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
         return;
       }
     } catch (error) {
-      if (isOpsledgerError(error, "CHAIN_BROKEN")) throw error; // damage after the snapshot: a full fold would meet it too
+      if (isOpsledgerError(error, "CHAIN_INTEGRITY")) throw error; // damage after the snapshot: a full fold would meet it too
       snapshots?.onError?.(error); // a store that cannot list snapshots still has its log
     }
   }

@@ -96,7 +96,7 @@ async function upToBreak(context: Context, view: (untilSeq?: number, broken?: Ch
     await view();
     return 0;
   } catch (error) {
-    if (!isOpsledgerError(error, "CHAIN_BROKEN") || (error as ChainIntegrityError).seq <= 1) throw error;
+    if (!isOpsledgerError(error, "CHAIN_INTEGRITY") || (error as ChainIntegrityError).seq <= 1) throw error;
     const broken = error as ChainIntegrityError;
     context.out.error(
       `opsledger: the log is broken at seq ${broken.seq} (${broken.kind}): showing it as of seq ${broken.seq - 1}; opsledger verify lists every break`,

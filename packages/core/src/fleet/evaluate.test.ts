@@ -382,7 +382,7 @@ describe("observe (reference state.json v1)", () => {
 
   it("refuses to evaluate without a policy or an observation", async () => {
     const ledger = await openLedger({ store: createMemoryEventStore(), clock: fixedClock(T0), ids: sequentialIds() });
-    await expect(ledger.evaluate()).rejects.toSatisfy((e) => isOpsledgerError(e, "PRECONDITION_FAILED"));
+    await expect(ledger.evaluate()).rejects.toSatisfy((e) => isOpsledgerError(e, "PRECONDITION"));
     await ledger.applyRegistry(guardedRegistry());
     await expect(ledger.evaluate()).rejects.toThrow(/observe a fleet state first/);
   });
