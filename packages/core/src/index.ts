@@ -1,6 +1,6 @@
 // The public surface of @opsledger/core: explicit named re-exports only.
 
-export { type DecisionReport, verifyDecisions } from "./audit/decisions.ts";
+export { type DecisionCheck, type DecisionReport, decisionCheck, verifyDecisions } from "./audit/decisions.ts";
 export { auditTimeline } from "./audit/timeline.ts";
 export { assertCanonicalizable, canonicalJson, type JsonValue } from "./chain/canonical-json.ts";
 export { followChain } from "./chain/follow.ts";
@@ -156,7 +156,7 @@ export {
   replay,
   type Snapshots,
 } from "./ledger.ts";
-export { type SnapshotFinding, verifySnapshots } from "./ledger-snapshot.ts";
+export { type SnapshotCheck, type SnapshotFinding, snapshotCheck, verifySnapshots } from "./ledger-snapshot.ts";
 export { candidateView, type EvaluationDocument, evaluationDocument } from "./projections/evaluation.ts";
 export { type CandidateExplanation, type ExplainCheck, type Explanation, explain, renderExplanation } from "./projections/explain.ts";
 export { type FleetStatus, fleetStatus } from "./projections/status.ts";

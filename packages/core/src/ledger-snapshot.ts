@@ -86,34 +86,57 @@ export interface SnapshotFinding {
   readonly detail?: string;
 }
 
+/** A record-by-record check of the stored snapshots: fed the state a fold reached after each verified record. */
+export interface SnapshotCheck {
+  /** Compares the fold after this record with a snapshot filed at its seq, if there is one. */
+  readonly record: (state: LedgerState, hash: string) => void;
+  /** One finding per stored snapshot, newest first (`beyond_head` for those the records fed did not reach). */
+  readonly findings: () => readonly SnapshotFinding[];
+}
+
 /**
- * Checks every stored snapshot of a ledger against a full fold of its log: a snapshot a ledger
- * would open from must hold exactly the state the log folds to at its seq. Reads the whole log.
- * @throws {ChainIntegrityError} when the log does not verify up to the newest snapshot.
+ * Reads a ledger's stored snapshots and checks each against a fold of its log: a snapshot a
+ * ledger would open from must hold exactly the state the log folds to at its seq.
  */
-export async function verifySnapshots(store: EventStore, fleetId: string): Promise<readonly SnapshotFinding[]> {
+export async function snapshotCheck(store: EventStore, fleetId: string): Promise<SnapshotCheck> {
   const stored: { snapshot: StoredSnapshot; decoded: ReturnType<typeof decodeSnapshot> }[] = [];
   for await (const snapshot of store.snapshots(fleetId)) stored.push({ snapshot, decoded: decodeSnapshot(snapshot, fleetId) });
   const usable = new Map<number, { body: string; decoded: LedgerSnapshot }>();
   for (const { snapshot, decoded } of stored) if (!("unusable" in decoded)) usable.set(snapshot.seq, { body: snapshot.body, decoded });
+  // the Merkle frontier is kept only when a snapshot holds one
   const withTree = [...usable.values()].some(({ decoded }) => decoded.tree !== undefined);
-  const newest = Math.max(0, ...usable.keys());
   const folded = new Map<number, boolean>(); // seq → the snapshot holds what the fold holds there
-  let state = initialLedgerState(fleetId);
   let tree = MerkleFrontier.EMPTY;
+  return {
+    record(state, hash) {
+      if (withTree) tree = tree.append(recordLeaf(hash));
+      const wanted = usable.get(state.seq);
+      if (wanted) folded.set(state.seq, encodeSnapshot(state, wanted.decoded.tree ? tree : undefined).body === wanted.body);
+    },
+    findings: () =>
+      stored.map(({ snapshot, decoded }): SnapshotFinding => {
+        if ("unusable" in decoded) return { seq: snapshot.seq, verdict: "unusable", detail: decoded.unusable };
+        const same = folded.get(snapshot.seq);
+        if (same === undefined) return { seq: snapshot.seq, verdict: "beyond_head" };
+        return { seq: snapshot.seq, verdict: same ? "matches" : "differs" };
+      }),
+  };
+}
+
+/**
+ * {@link snapshotCheck} against a fold of the log read from the store, up to the newest snapshot.
+ * @throws {ChainIntegrityError} when the log does not verify up to the newest snapshot.
+ */
+export async function verifySnapshots(store: EventStore, fleetId: string): Promise<readonly SnapshotFinding[]> {
+  const check = await snapshotCheck(store, fleetId);
+  const newest = Math.max(0, ...check.findings().map((f) => (f.verdict === "unusable" ? 0 : f.seq)));
   if (newest > 0) {
+    let state = initialLedgerState(fleetId);
     await followChain(store, fleetId, null, (envelope, hash) => {
       state = evolve(state, envelope, hash);
-      if (withTree) tree = tree.append(recordLeaf(hash));
-      const wanted = usable.get(envelope.seq);
-      if (wanted) folded.set(envelope.seq, encodeSnapshot(state, wanted.decoded.tree ? tree : undefined).body === wanted.body);
+      check.record(state, hash);
       return envelope.seq >= newest ? false : undefined;
     });
   }
-  return stored.map(({ snapshot, decoded }): SnapshotFinding => {
-    if ("unusable" in decoded) return { seq: snapshot.seq, verdict: "unusable", detail: decoded.unusable };
-    const same = folded.get(snapshot.seq);
-    if (same === undefined) return { seq: snapshot.seq, verdict: "beyond_head" };
-    return { seq: snapshot.seq, verdict: same ? "matches" : "differs" };
-  });
+  return check.findings();
 }

@@ -4,6 +4,7 @@ import {
   type ChainIntegrityError,
   DRILL_IDS,
   type DrillId,
+  decisionCheck,
   type FleetStatus,
   fleetStatus,
   isOpsledgerError,
@@ -11,9 +12,8 @@ import {
   renderExplanation,
   replay as replayLog,
   runDrill,
-  verifyDecisions,
+  snapshotCheck,
   verifyLog,
-  verifySnapshots,
 } from "@opsledger/core";
 import type { Context } from "../context.ts";
 import { EXIT, RefusedError, UsageError } from "../exit-codes.ts";
@@ -180,14 +180,25 @@ export async function audit(context: Context): Promise<number> {
 export async function verify(context: Context): Promise<number> {
   const { options: anchors, memory } = await anchorOptions(context);
   const store = await context.store();
-  const progress = context.out.progress("verifying the chain", await context.headSeq());
-  const chain = await verifyLog(store, context.fleetId, { ...anchors, onProgress: (n) => progress.update(n), progressEvery: 1 });
-  progress.done();
-  const decisions = chain.ok
-    ? await context.reading("re-running decisions", (reading) => verifyDecisions(reading, context.fleetId))
-    : { ok: true, checked: 0, breaks: [] };
+  // one read of the log: the chain verified record by record, each verified record folded once,
+  // every recorded decision re-run on the fold before it, every stored snapshot compared with it
+  const decisionChecks = decisionCheck(context.fleetId);
   // a snapshot is a cache ledgers open from: one the log does not fold to would make them lie
-  const snapshots = chain.ok ? await verifySnapshots(store, context.fleetId) : [];
+  const snapshotChecks = await snapshotCheck(store, context.fleetId);
+  const progress = context.out.progress("verifying the chain and re-running decisions", await context.headSeq());
+  const chain = await verifyLog(store, context.fleetId, {
+    ...anchors,
+    onProgress: (n) => progress.update(n),
+    progressEvery: 1,
+    onRecord: (envelope, hash) => {
+      decisionChecks.record(envelope, hash);
+      snapshotChecks.record(decisionChecks.state(), hash);
+    },
+  });
+  progress.done();
+  // past a break the fold stops: decisions and snapshots are judged only on a log that verifies
+  const decisions = chain.ok ? decisionChecks.report() : { ok: true, checked: 0, breaks: [] };
+  const snapshots = chain.ok ? snapshotChecks.findings() : [];
   const snapshotBreaks: ChainBreak[] = snapshots
     .filter((s) => s.verdict === "differs")
     .map((s) => ({ seq: s.seq, kind: "snapshot_mismatch", detail: "the stored snapshot of the fold is not the state the log folds to" }));

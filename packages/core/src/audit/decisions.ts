@@ -1,9 +1,10 @@
 import { canonicalJson } from "../chain/canonical-json.ts";
 import { followChain } from "../chain/follow.ts";
+import type { Envelope } from "../chain/seal.ts";
 import type { ChainBreak } from "../chain/verify.ts";
 import type { AutoPauseTripped, PolicyEvaluated } from "../events/fleet-events.ts";
 import { decideEvaluation } from "../fleet/evaluate.ts";
-import { evolveFleet, type FleetState, initialFleetState } from "../fleet/state.ts";
+import { evolve, initialLedgerState, type LedgerState } from "../fleet/ledger-state.ts";
 import type { EventStore } from "../store/event-store.ts";
 
 /** The result of re-running the decider over a recorded log. */
@@ -28,42 +29,65 @@ function firstDifference(recorded: unknown, replayed: unknown, path = ""): strin
   return path || "(root)";
 }
 
+/** A record-by-record re-run of the decider: fed every verified record in seq order (see `verifyLog`'s `onRecord`). */
+export interface DecisionCheck {
+  /** Checks the record if it is a decision, then folds it. */
+  readonly record: (envelope: Envelope, hash: string) => void;
+  /** The state folded so far (other checks of the same pass read it rather than folding again). */
+  readonly state: () => LedgerState;
+  readonly report: () => DecisionReport;
+}
+
 /**
  * Re-runs the decider for every recorded decision on the state the log held just before it, with
  * the recorded time and ids, and reports each difference as `decision_mismatch` at its seq. A log
  * whose decisions were edited (and re-hashed so the chain still verifies) is caught here.
+ */
+export function decisionCheck(fleetId: string): DecisionCheck {
+  let state = initialLedgerState(fleetId);
+  let checked = 0;
+  const breaks: ChainBreak[] = [];
+  return {
+    record(envelope, hash) {
+      if (envelope.type === "PolicyEvaluated" || envelope.type === "AutoPauseTripped") {
+        checked++;
+        const recorded = envelope.data as unknown as PolicyEvaluated | AutoPauseTripped;
+        const context = {
+          now: new Date(envelope.at),
+          traceId: envelope.type === "PolicyEvaluated" ? (recorded as PolicyEvaluated).traceId : (envelope.traceId ?? null),
+          evaluationId: envelope.type === "PolicyEvaluated" ? (recorded as PolicyEvaluated).evaluationId : "replay",
+        };
+        let replayed: unknown;
+        try {
+          const decision = decideEvaluation(state.fleet, context);
+          replayed = envelope.type === "PolicyEvaluated" ? decision.evaluation : decision.trip;
+        } catch (error) {
+          replayed = { error: (error as Error).message };
+        }
+        if (canonicalJson(recorded) !== canonicalJson(replayed ?? null)) {
+          breaks.push({
+            seq: envelope.seq,
+            kind: "decision_mismatch",
+            detail: `${envelope.type} differs from a re-run of the decider at ${firstDifference(recorded, replayed)}`,
+          });
+        }
+      }
+      state = evolve(state, envelope, hash);
+    },
+    state: () => state,
+    report: () => ({ ok: breaks.length === 0, checked, breaks }),
+  };
+}
+
+/**
+ * {@link decisionCheck} over a whole log, read from the store.
  * @throws {ChainIntegrityError} when the chain itself does not verify (run `verifyLog` first).
  */
 export async function verifyDecisions(store: EventStore, fleetId: string): Promise<DecisionReport> {
-  let state: FleetState = initialFleetState();
-  let checked = 0;
-  const breaks: ChainBreak[] = [];
-  await followChain(store, fleetId, null, (envelope) => {
-    if (envelope.type === "PolicyEvaluated" || envelope.type === "AutoPauseTripped") {
-      checked++;
-      const recorded = envelope.data as unknown as PolicyEvaluated | AutoPauseTripped;
-      const context = {
-        now: new Date(envelope.at),
-        traceId: envelope.type === "PolicyEvaluated" ? (recorded as PolicyEvaluated).traceId : (envelope.traceId ?? null),
-        evaluationId: envelope.type === "PolicyEvaluated" ? (recorded as PolicyEvaluated).evaluationId : "replay",
-      };
-      let replayed: unknown;
-      try {
-        const decision = decideEvaluation(state, context);
-        replayed = envelope.type === "PolicyEvaluated" ? decision.evaluation : decision.trip;
-      } catch (error) {
-        replayed = { error: (error as Error).message };
-      }
-      if (canonicalJson(recorded) !== canonicalJson(replayed ?? null)) {
-        breaks.push({
-          seq: envelope.seq,
-          kind: "decision_mismatch",
-          detail: `${envelope.type} differs from a re-run of the decider at ${firstDifference(recorded, replayed)}`,
-        });
-      }
-    }
-    state = evolveFleet(state, envelope);
+  const check = decisionCheck(fleetId);
+  await followChain(store, fleetId, null, (envelope, hash) => {
+    check.record(envelope, hash);
     return undefined;
   });
-  return { ok: breaks.length === 0, checked, breaks };
+  return check.report();
 }
