@@ -2,7 +2,8 @@
 // serializes them and group-commits those that queue up) against the same number of sequential
 // calls in the same run. Usage: ledger.mjs observe
 import { join } from "node:path";
-import { fleetStateDocument, openLedger } from "@opsledger/core";
+import { openLedger } from "@opsledger/core";
+import { fleetStateDocument } from "@opsledger/core/testing";
 import { createFsEventStore } from "@opsledger/store-fs";
 import { measure, remove, report, tempDir } from "../lib.mjs";
 

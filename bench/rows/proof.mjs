@@ -4,15 +4,8 @@
 //   prove:       one inclusion proof (proveRecord) for a seq in the middle of an fs log of <events>
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  createCheckpoint,
-  createMemoryEventStore,
-  fleetStateDocument,
-  openLedger,
-  parseSignerKey,
-  proveRecord,
-  signingKeyFromSeed,
-} from "@opsledger/core";
+import { createCheckpoint, createMemoryEventStore, openLedger, parseSignerKey, proveRecord, signingKeyFromSeed } from "@opsledger/core";
+import { fleetStateDocument } from "@opsledger/core/testing";
 import { createFsEventStore } from "@opsledger/store-fs";
 import { fill, measure, remove, report, tempDir } from "../lib.mjs";
 

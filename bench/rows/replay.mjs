@@ -4,7 +4,8 @@ import { hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { fleetStatus, replay, sealedLineHash } from "@opsledger/core";
+import { fleetStatus, replay } from "@opsledger/core";
+import { sealedLineHash } from "@opsledger/core/store";
 import { createFsEventStore } from "@opsledger/store-fs";
 import { fill, measure, peakRssMb, remove, report, resetPeakRss, tempDir } from "../lib.mjs";
 

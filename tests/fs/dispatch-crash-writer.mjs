@@ -1,7 +1,7 @@
 // A controller that dies mid-dispatch: it evaluates, starts an autonomous dispatch whose control
 // call never returns, reports "dispatching" on stdout, and waits to be killed with SIGKILL.
-import { fleetStateDocument, openLedger } from "@opsledger/core";
-import { guardedRegistry } from "@opsledger/core/testing";
+import { openLedger } from "@opsledger/core";
+import { fleetStateDocument, guardedRegistry } from "@opsledger/core/testing";
 import { createFsEventStore } from "@opsledger/store-fs";
 
 const [dir] = process.argv.slice(2);

@@ -12,13 +12,13 @@ import {
   type Envelope,
   type EventStore,
   GENESIS_HASH,
-  openSealedLine,
   parseSignerKey,
   type SealedRecord,
   seal,
   signingKeyFromSeed,
   verifyLog,
 } from "@opsledger/core";
+import { openSealedLine } from "@opsledger/core/store";
 import { seededRandom } from "@opsledger/core/testing";
 import { createFsEventStore } from "@opsledger/store-fs";
 import { createS3EventStore } from "@opsledger/store-s3";

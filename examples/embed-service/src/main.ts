@@ -7,7 +7,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Dispatcher, fleetStateDocument, openLedger } from "@opsledger/core";
+import { type Dispatcher, openLedger } from "@opsledger/core";
+import { fleetStateDocument } from "@opsledger/core/testing";
 import { createFsEventStore } from "@opsledger/store-fs";
 
 const dir = process.env["OPSLEDGER_DIR"] ?? (await mkdtemp(join(tmpdir(), "opsledger-service-")));

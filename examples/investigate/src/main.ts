@@ -1,16 +1,8 @@
 // Investigating an incident by replay: a log records a day; the question is "why did autonomy
 // cancel loop-red at 09:05, and why did it leave loop-blue alone at 14:00?". Replay folds the log
 // up to a point; explain answers gate by gate from the decision recorded there.
-import {
-  createMemoryEventStore,
-  explain,
-  fleetStateDocument,
-  openLedger,
-  renderExplanation,
-  replay,
-  verifyDecisions,
-} from "@opsledger/core";
-import { fixedClock, guardedRegistry, operator } from "@opsledger/core/testing";
+import { createMemoryEventStore, explain, openLedger, renderExplanation, replay, verifyDecisions } from "@opsledger/core";
+import { fixedClock, fleetStateDocument, guardedRegistry, operator } from "@opsledger/core/testing";
 
 // the day being investigated (in real life: a copy of the fs directory or the S3 prefix)
 const store = createMemoryEventStore();

@@ -3,17 +3,8 @@
 export { type DecisionCheck, type DecisionReport, decisionCheck, verifyDecisions } from "./audit/decisions.ts";
 export { auditTimeline } from "./audit/timeline.ts";
 export { assertCanonicalizable, canonicalJson, type JsonValue } from "./chain/canonical-json.ts";
-export { followChain } from "./chain/follow.ts";
 export { GENESIS_HASH, sha256Hex } from "./chain/hash.ts";
-export {
-  ENVELOPE_VERSION,
-  type Envelope,
-  type OpenedLine,
-  openSealedLine,
-  seal,
-  sealedLineHash,
-  sealedLineHead,
-} from "./chain/seal.ts";
+export { ENVELOPE_VERSION, type Envelope, type OpenedLine, seal } from "./chain/seal.ts";
 export {
   type AnchorResult,
   type BreakKind,
@@ -91,16 +82,37 @@ export {
   type NewEvent,
   validateEvent,
 } from "./events/catalogue.ts";
-export * from "./events/fleet-events.ts";
-export { AMBIGUOUS_SPIKE, autoPauseMetrics, autoPauseTriggers, FAILURE_SPIKE } from "./fleet/autopause.ts";
+export {
+  type AutoPauseMetrics,
+  type AutoPauseTripped,
+  type CandidateDecision,
+  type DispatchCompleted,
+  type DispatchRequested,
+  type DispatchSkipped,
+  DRILL_IDS,
+  type DrillCheck,
+  type DrillId,
+  type DrillRecorded,
+  type FleetObserved,
+  HEALTH_STATUSES,
+  type HealthStatus,
+  type IntentAcknowledged,
+  type LoopResult,
+  type OperatorGovernance,
+  OUTCOME_STATUSES,
+  type PlannedDispatch,
+  POLICY_CHANGES,
+  type PolicyApplied,
+  type PolicyChange,
+  type PolicyEvaluated,
+  type RecordedOperatorGovernance,
+} from "./events/fleet-events.ts";
 export {
   CANARY_EXCLUDED,
   type CohortPreview,
   type CohortRollout,
   type CohortSelection,
   cohortBucket,
-  cohortHashV1,
-  cohortHashV2,
   previewCohort,
   SCOPE_EXCLUDED,
   selectCohort,
@@ -112,15 +124,14 @@ export type {
   OperatorAction,
   OperatorResult,
 } from "./fleet/commands.ts";
-export { type DispatchContext, type Dispatcher, type DispatchReport, outcomeOf } from "./fleet/dispatch.ts";
+export type { DispatchContext, Dispatcher, DispatchReport } from "./fleet/dispatch.ts";
 export type { DispatchBatch, DispatchResultEntry } from "./fleet/dispatch-commands.ts";
 export { decideEvaluation, type EvaluationContext, type EvaluationDecision } from "./fleet/evaluate.ts";
 export { assessGovernance, type GovernanceAssessment, type GovernancePosture, REVIEW_DUE_SOON_SECONDS } from "./fleet/governance.ts";
-export { evolve, initialLedgerState, type LedgerState } from "./fleet/ledger-state.ts";
-export { FleetStateInputSchema, fleetRollup, readFleetState } from "./fleet/observe.ts";
-export { compareCodePoints, sortedUnique } from "./fleet/order.ts";
+export { initialLedgerState, type LedgerState } from "./fleet/ledger-state.ts";
+export { FleetStateInputSchema, readFleetState } from "./fleet/observe.ts";
 export { computePlan, IDEMPOTENCY_PREFIX, type Plan, type PlannedIntent, type PlanSummary } from "./fleet/plan.ts";
-export { changedPaths, classifyPolicyChange } from "./fleet/policy-change.ts";
+export { changedPaths } from "./fleet/policy-change.ts";
 export {
   POLICY_GATED_CODES,
   REASON_CODES,
@@ -157,7 +168,7 @@ export {
   type Snapshots,
 } from "./ledger.ts";
 export { type SnapshotCheck, type SnapshotFinding, snapshotCheck, verifySnapshots } from "./ledger-snapshot.ts";
-export { candidateView, type EvaluationDocument, evaluationDocument } from "./projections/evaluation.ts";
+export type { EvaluationDocument } from "./projections/evaluation.ts";
 export { type CandidateExplanation, type ExplainCheck, type Explanation, explain, renderExplanation } from "./projections/explain.ts";
 export { type FleetStatus, fleetStatus } from "./projections/status.ts";
 export { type TimelineEntry, timelineEntry } from "./projections/timeline.ts";
@@ -182,9 +193,6 @@ export {
 export {
   consistencyProof,
   type Digest,
-  EMPTY_ROOT,
-  hashChildren,
-  hashLeaf,
   inclusionProof,
   MerkleFrontier,
   recordLeaf,
@@ -204,7 +212,6 @@ export {
   signingKeyFromSeed,
   signNote,
 } from "./proof/note.ts";
-export { checkAppendRequest } from "./store/append-request.ts";
 export type {
   AppendRequest,
   EventStore,
@@ -215,6 +222,5 @@ export type {
   StreamHead,
 } from "./store/event-store.ts";
 export { createMemoryEventStore } from "./store/memory-store.ts";
-export { MAX_STREAM_ID_LENGTH, parseStreamId } from "./store/stream-id.ts";
+export { parseStreamId } from "./store/stream-id.ts";
 export { type Clock, DEFAULT_CONFLICT_BUDGET_MS, type IdGenerator, type RetryPolicy, systemClock, ulidGenerator } from "./system.ts";
-export { fleetStateDocument, type LoopResultInput } from "./testing/fixtures.ts";

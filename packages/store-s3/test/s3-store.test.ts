@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { fleetStateDocument, isOpsledgerError, openLedger, verifyLog } from "@opsledger/core";
+import { isOpsledgerError, openLedger, verifyLog } from "@opsledger/core";
+import { fleetStateDocument } from "@opsledger/core/testing";
 import { makeRecords } from "@opsledger/store-contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type S3rverHarness, startS3rver } from "../../../tests/s3/s3rver-harness.mjs";

@@ -4,14 +4,14 @@ import {
   auditTimeline,
   type Dispatcher,
   type DispatchReport,
-  fleetStateDocument,
   type Ledger,
-  type LoopResultInput,
   openLedger,
   selectCohort,
   verifyDecisions,
   verifyLog,
 } from "@opsledger/core";
+// the demo writes its fleet states with the same helper tests use (the reference state.json v1 shape)
+import { fleetStateDocument, type LoopResultInput } from "@opsledger/core/testing";
 import { createFsEventStore } from "@opsledger/store-fs";
 import type { Context } from "../context.ts";
 import { RefusedError } from "../exit-codes.ts";
