@@ -52,13 +52,14 @@
 
   const v = data.verification;
   const head = v.head ? `head seq ${v.head.seq} ${v.head.hash}` : "empty log";
+  const records = `${v.count} record${v.count === 1 ? "" : "s"}`;
   const anchors = v.anchors.map((a) => `${a.kind.replace("_", " ")} at size ${a.size}: ${a.consistent ? "consistent" : "INCONSISTENT"}`);
   const banner = v.ok
     ? h(
         "div",
         { class: "banner ok", role: "status" },
         h("strong", {}, "✔ Verified"),
-        ` — ${v.count} records, ${head}. `,
+        ` — ${records}, ${head}. `,
         anchors.length > 0
           ? `Checkpoints: ${anchors.join("; ")}.`
           : "No checkpoint was given (opsledger report --checkpoint DIR --key VKEY checks one).",
@@ -67,7 +68,7 @@
         "div",
         { class: "banner broken", role: "alert" },
         h("strong", {}, "✘ NOT VERIFIED"),
-        ` — ${v.breaks.length} break${v.breaks.length === 1 ? "" : "s"} in ${v.count} records. This report shows the log only as far as it could be read in order: up to seq ${v.readUpTo}.`,
+        ` — ${v.breaks.length} break${v.breaks.length === 1 ? "" : "s"} in ${records}. This report shows the log only as far as it could be read in order: up to seq ${v.readUpTo}.`,
         anchors.length > 0 ? ` Checkpoints: ${anchors.join("; ")}.` : "",
         table(
           [
