@@ -3,11 +3,13 @@ import { describe, expect, it } from "vitest";
 import { isOpsledgerError } from "../errors.ts";
 import { openLedger } from "../ledger.ts";
 import type { EvaluationDocument } from "../projections/evaluation.ts";
+import { explain } from "../projections/explain.ts";
 import { createMemoryEventStore } from "../store/memory-store.ts";
 import { arbitraryRegistry } from "../testing/arbitraries.ts";
 import { fixedClock, sequentialIds } from "../testing/clock.ts";
 import { fleetStateDocument, guardedRegistry, operator } from "../testing/fixtures.ts";
 import { decideEvaluation, recheckGates } from "./evaluate.ts";
+import { POLICY_GATES } from "./gates.ts";
 import type { FleetState } from "./state.ts";
 
 const T0 = "2026-03-01T00:00:00.000Z";
@@ -473,6 +475,25 @@ describe("recheck: the gates an evaluation would give now, the advisory dedupe a
         expect(recheck.loopIds).toEqual(recorded.map((c) => c.loopId));
         expect(recheck.categories).toEqual(recorded.map((c) => c.category));
         expect(recheck.reasons).toEqual(undeduped.map((c) => c.reasons));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("explains each policy gate as the evaluation decided it: a failed check is exactly a gating reason of the candidate", async () => {
+    await fc.assert(
+      fc.asyncProperty(cases, async ({ registry, first }) => {
+        const { ledger } = await fleet(registry);
+        await ledger.observe(fleetStateDocument(first));
+        await ledger.evaluate();
+        const state = ledger.state().fleet;
+        for (const candidate of state.evaluation?.data.candidates ?? []) {
+          const checks = explain(state, candidate.candidateId).candidates[0]?.checks ?? [];
+          for (const gate of POLICY_GATES) {
+            const check = checks.find((k) => k.check === gate.name);
+            expect(check?.passed, `${candidate.candidateId} ${gate.name}`).toBe(!candidate.gatingReasons.includes(gate.reason));
+          }
+        }
       }),
       { numRuns: 60 },
     );

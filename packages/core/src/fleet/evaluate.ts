@@ -10,6 +10,7 @@ import {
 import type { AutoPauseTripped, CandidateDecision, LoopResult, PolicyEvaluated } from "../events/fleet-events.ts";
 import { autoPauseMetrics, autoPauseTriggers } from "./autopause.ts";
 import { cohortPlacer, rolloutReasons } from "./cohort.ts";
+import { POLICY_GATES } from "./gates.ts";
 import { assessGovernance } from "./governance.ts";
 import { allBelowSurrogates, compareCodePoints, sortedUnique } from "./order.ts";
 import type { ReasonCode } from "./reason-codes.ts";
@@ -181,13 +182,7 @@ function evaluate(state: FleetState, context: EvaluationContext, recheck: GateRe
       ...fleetWideRolloutReasons,
       ...governanceBlock,
     ];
-    const gate = (code: ReasonCode) => gating.push(code);
-    if (!gates.modeGuardedAuto) gate("policy_mode_not_guarded_auto");
-    if (gates.suppressed) gate("candidate_suppressed");
-    if (!gates.categoryAllowed) gate("category_not_allowlisted");
-    if (!gates.intentAllowed) gate("intent_not_allowlisted");
-    if (!gates.severityMeetsThreshold) gate("severity_below_threshold");
-    if (!gates.confidenceMeetsThreshold) gate("confidence_below_threshold");
+    for (const gate of POLICY_GATES) if (gates[gate.flag] !== gate.passes) gating.push(gate.reason);
     return { gates, gatingReasons: sortedUnique(gating), withRail: new Map<string, string[]>() };
   };
   const loopSuppressions = new Map(Object.entries(suppressions));

@@ -1,4 +1,5 @@
 import type { CandidateDecision } from "../events/fleet-events.ts";
+import { POLICY_GATES } from "../fleet/gates.ts";
 import type { ReasonCode } from "../fleet/reason-codes.ts";
 import type { FleetState } from "../fleet/state.ts";
 
@@ -42,53 +43,17 @@ function checksOf(candidate: CandidateDecision, state: FleetState): ExplainCheck
   const evaluation = state.evaluation?.data;
   const registry = state.policy?.registry;
   if (!evaluation || !registry) return [];
-  const { autonomous, suppressions, noiseControls } = registry.policy;
-  const { allow, thresholds, safety, rollout } = autonomous;
+  const { safety, rollout } = registry.policy.autonomous;
   const c = candidate;
   const has = (code: string) => c.reasons.includes(code);
+  // the policy's gates from their table, as the evaluation decided them (its recorded flags)
+  const gates = POLICY_GATES.map((gate): ExplainCheck => {
+    const passed = c.gates[gate.flag] === gate.passes;
+    const { policy, observed, reason } = gate.explain(c, registry, evaluation);
+    return { check: gate.name, passed, policy, observed, ...(passed ? {} : { reason: reason ?? gate.reason }) };
+  });
   const checks: ExplainCheck[] = [
-    {
-      check: "suppression",
-      passed: !c.suppressed,
-      policy: `suppressions ${JSON.stringify({ [c.loopId]: suppressions[c.loopId] ?? [], "*": suppressions["*"] ?? [] })}, dedupe window ${noiseControls.dedupeWindowSeconds}s`,
-      observed: c.suppressed ? `suppressed by ${c.suppressionSource}` : `last surfaced ${c.dedupe.lastUnsuppressedAt ?? "never"}`,
-      ...(c.suppressed ? { reason: c.suppressionReason as string } : {}),
-    },
-    {
-      check: "mode",
-      passed: c.gates.modeGuardedAuto,
-      policy: "guarded_auto",
-      observed: evaluation.mode,
-      ...(has("policy_mode_not_guarded_auto") ? because("policy_mode_not_guarded_auto") : {}),
-    },
-    {
-      check: "category allowlist",
-      passed: c.gates.categoryAllowed,
-      policy: allow.categories.join(", ") || "(none)",
-      observed: c.category,
-      ...(c.gates.categoryAllowed ? {} : because("category_not_allowlisted")),
-    },
-    {
-      check: "intent allowlist",
-      passed: c.gates.intentAllowed,
-      policy: allow.intents.join(", ") || "(none)",
-      observed: c.recommendedIntent,
-      ...(c.gates.intentAllowed ? {} : because("intent_not_allowlisted")),
-    },
-    {
-      check: "severity",
-      passed: c.gates.severityMeetsThreshold,
-      policy: `≥ ${thresholds.minSeverity}`,
-      observed: c.severity,
-      ...(c.gates.severityMeetsThreshold ? {} : because("severity_below_threshold")),
-    },
-    {
-      check: "confidence",
-      passed: c.gates.confidenceMeetsThreshold,
-      policy: `≥ ${thresholds.minConfidence}`,
-      observed: c.confidence,
-      ...(c.gates.confidenceMeetsThreshold ? {} : because("confidence_below_threshold")),
-    },
+    ...gates,
     {
       check: "rollout scope",
       passed: c.rollout.inScope,
