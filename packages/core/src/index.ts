@@ -107,6 +107,7 @@ export {
   type PolicyEvaluated,
   type RecordedOperatorGovernance,
 } from "./events/fleet-events.ts";
+export type { AutoPauseState, BatchOutcome } from "./fleet/autopause.ts";
 export {
   CANARY_EXCLUDED,
   type CohortPreview,
@@ -141,20 +142,15 @@ export {
   ROLLOUT_GATED_CODES,
   reasonFamily,
 } from "./fleet/reason-codes.ts";
-export {
-  type AppliedPolicy,
-  type BatchOutcome,
-  type BatchRecord,
-  type CandidateInstance,
-  evolveFleet,
-  type FleetState,
-  type IntentRecord,
-  idempotencyKey,
-  initialFleetState,
-  MAX_WINDOW,
-  type OperatorLatch,
-  type OutcomeTotals,
-  type TimesByCategory,
+export type {
+  AppliedPolicy,
+  BatchRecord,
+  CandidateInstance,
+  FleetState,
+  IntentRecord,
+  OperatorLatch,
+  OutcomeTotals,
+  TimesByCategory,
 } from "./fleet/state.ts";
 export {
   type AutomaticCheckpoints,

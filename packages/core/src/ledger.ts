@@ -12,6 +12,7 @@ import {
 } from "./errors.ts";
 import { CANONICALIZATION, HASH_ALGORITHM, LOG_FORMAT, type NewEvent, validateEvent } from "./events/catalogue.ts";
 import type { OperatorGovernance } from "./events/fleet-events.ts";
+import { batchTrip } from "./fleet/autopause.ts";
 import {
   type ApplyGovernance,
   type ApplyResult,
@@ -26,7 +27,7 @@ import {
 import { type Dispatcher, runDispatcher } from "./fleet/dispatch.ts";
 import { type DispatchBatch, type DispatchResultEntry, decideAcknowledge, decideDispatch } from "./fleet/dispatch-commands.ts";
 import { decideEvaluation } from "./fleet/evaluate.ts";
-import { batchTrip, haltReasons } from "./fleet/halt.ts";
+import { haltReasons } from "./fleet/halt.ts";
 import { evolve, forkLedgerState, initialLedgerState, type LedgerState } from "./fleet/ledger-state.ts";
 import { sortedUnique } from "./fleet/order.ts";
 import { computePlan, type Plan } from "./fleet/plan.ts";
@@ -642,7 +643,10 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
         // the batch's own outcomes may already be a spike: the latch trips with this outcome, so the next intent halts
         const statuses = results.map((r) => r.status);
         const tripIfSpiking = (fleet: FleetState): NewEvent[] => {
-          const trip = autonomous && index < batch.targets.length - 1 ? batchTrip(fleet, batch.seq, statuses) : null;
+          const trip =
+            autonomous && index < batch.targets.length - 1
+              ? batchTrip(fleet.autoPause, fleet.policy?.registry.policy.autonomous.rollout.autoPause, batch.seq, statuses)
+              : null;
           return trip ? [{ type: "AutoPauseTripped", data: trip, ...tracing }] : [];
         };
         await recordFacts([{ type: "DispatchCompleted", data, actor: by, ...tracing }], tripIfSpiking);

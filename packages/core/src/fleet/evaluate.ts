@@ -8,7 +8,7 @@ import {
   TAXONOMY,
 } from "../contract/taxonomy.ts";
 import type { AutoPauseTripped, CandidateDecision, LoopResult, PolicyEvaluated } from "../events/fleet-events.ts";
-import { autoPauseMetrics, autoPauseTriggers } from "./autopause.ts";
+import { autoPauseAtEvaluation } from "./autopause.ts";
 import { cohortPlacer, rolloutReasons } from "./cohort.ts";
 import { POLICY_GATES } from "./gates.ts";
 import { assessGovernance } from "./governance.ts";
@@ -74,22 +74,8 @@ function evaluate(state: FleetState, context: EvaluationContext, recheck: GateRe
   const { allow, thresholds, safety, rollout } = autonomous;
   const guarded = mode === "guarded_auto";
 
-  // auto-pause: a latch, tripped here when the window of attempted batches spikes
-  const metrics = autoPauseMetrics(state.autoPause.window, rollout.autoPause.lookbackExecutions);
-  const triggers = state.autoPause.latch ? [] : autoPauseTriggers(metrics, rollout.autoPause);
-  const trip: AutoPauseTripped | null =
-    triggers.length > 0
-      ? {
-          reasons: triggers,
-          metrics,
-          lookbackExecutions: rollout.autoPause.lookbackExecutions,
-          minSampleSize: rollout.autoPause.minSampleSize,
-          ambiguityRateThreshold: rollout.autoPause.ambiguityRateThreshold,
-          failureRateThreshold: rollout.autoPause.failureRateThreshold,
-        }
-      : null;
-  const autoActive = rollout.autoPause.enabled && (state.autoPause.latch !== null || trip !== null);
-  const autoReasons = autoActive ? [...(state.autoPause.latch?.reasons ?? trip?.reasons ?? [])] : [];
+  // auto-pause: a latch, tripped here when the window of attempted batches spikes (autopause.ts)
+  const { metrics, trip, active: autoActive, reasons: autoReasons } = autoPauseAtEvaluation(state.autoPause, rollout.autoPause);
 
   const manualSources = [
     ...(rollout.pause.manual ? (["registry"] as const) : []),

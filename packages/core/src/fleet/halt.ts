@@ -1,10 +1,5 @@
-import type { AutoPauseTripped, OUTCOME_STATUSES } from "../events/fleet-events.ts";
-
-type OutcomeStatus = (typeof OUTCOME_STATUSES)[number];
-
-import { autoPauseMetrics, autoPauseTriggers } from "./autopause.ts";
 import type { ReasonCode } from "./reason-codes.ts";
-import type { BatchOutcome, FleetState } from "./state.ts";
+import type { FleetState } from "./state.ts";
 
 /** The reason codes an autonomous batch is halted for mid-batch (semantics §2 row 2). */
 export const HALT_KILL_SWITCH: ReasonCode = "autonomous_kill_switch_enabled";
@@ -28,33 +23,4 @@ export function haltReasons(state: FleetState): string[] {
   if (autonomous.rollout.pause.manual || state.rolloutPause.active) reasons.push(HALT_PAUSED_MANUAL);
   if (autonomous.rollout.autoPause.enabled && state.autoPause.latch !== null) reasons.push(HALT_PAUSED_AUTO);
   return reasons.sort();
-}
-
-/**
- * The auto-pause trip a running batch earns by its own outcomes so far: when the batch alone
- * already meets a threshold over at least the minimum sample, the latch trips now rather than at
- * the next evaluation, and the rest of the batch halts. Null when it does not, when auto-pause is
- * off, or when the latch is already set.
- */
-export function batchTrip(state: FleetState, seq: number, outcomes: readonly OutcomeStatus[]): AutoPauseTripped | null {
-  const config = state.policy?.registry.policy.autonomous.rollout.autoPause;
-  if (!config?.enabled || state.autoPause.latch !== null) return null;
-  const batch: BatchOutcome = {
-    seq,
-    attempted: outcomes.length,
-    executed: outcomes.filter((o) => o === "executed").length,
-    ambiguous: outcomes.filter((o) => o === "ambiguous").length,
-    failed: outcomes.filter((o) => o === "failed").length,
-  };
-  const metrics = autoPauseMetrics([batch], 1);
-  const reasons = autoPauseTriggers(metrics, config);
-  if (reasons.length === 0) return null;
-  return {
-    reasons,
-    metrics,
-    lookbackExecutions: config.lookbackExecutions,
-    minSampleSize: config.minSampleSize,
-    ambiguityRateThreshold: config.ambiguityRateThreshold,
-    failureRateThreshold: config.failureRateThreshold,
-  };
 }

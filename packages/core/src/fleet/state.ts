@@ -2,7 +2,6 @@ import type { Envelope } from "../chain/seal.ts";
 import type { Registry } from "../contract/normalized-registry.ts";
 import { CATEGORIES, type Category, resultCategories } from "../contract/taxonomy.ts";
 import type {
-  AutoPauseMetrics,
   AutoPauseTripped,
   DispatchCompleted,
   DispatchRequested,
@@ -14,6 +13,7 @@ import type {
   PolicyEvaluated,
   RecordedOperatorGovernance,
 } from "../events/fleet-events.ts";
+import { type AutoPauseState, batchOutcome, latchResumed, latchTripped, windowWith } from "./autopause.ts";
 
 /** The registry in force and how it came to be. */
 export interface AppliedPolicy {
@@ -32,15 +32,6 @@ export interface OperatorLatch {
   readonly at: string | null;
   readonly seq: number | null;
   readonly governance: RecordedOperatorGovernance | null;
-}
-
-/** The outcome counts of one dispatch batch that attempted at least one intent (the auto-pause window). */
-export interface BatchOutcome {
-  readonly seq: number;
-  readonly attempted: number;
-  readonly executed: number;
-  readonly ambiguous: number;
-  readonly failed: number;
 }
 
 /** A candidate's current instance: a new one opens when the candidate reappears after it was gone. */
@@ -118,16 +109,8 @@ export interface FleetState {
   readonly lastDispatchedAt: ReadonlyMap<string, TimesByCategory>;
   /** candidateId → its current instance. */
   readonly instances: ReadonlyMap<string, CandidateInstance>;
-  readonly autoPause: {
-    /** Recent batches that attempted at least one intent, newest last, at most `MAX_WINDOW`. */
-    readonly window: readonly BatchOutcome[];
-    readonly latch: {
-      readonly seq: number;
-      readonly at: string;
-      readonly reasons: readonly string[];
-      readonly metrics: AutoPauseMetrics;
-    } | null;
-  };
+  /** The auto-pause window and latch (autopause.ts). */
+  readonly autoPause: AutoPauseState;
   /** intentId → its last dispatch. */
   readonly intents: ReadonlyMap<string, IntentRecord>;
   /** Batches still waiting for outcomes (a crash leaves one here), by batch id. */
@@ -139,9 +122,6 @@ export interface FleetState {
   /** The last run of each drill. */
   readonly drills: ReadonlyMap<string, { readonly status: "pass" | "fail"; readonly completedAt: string; readonly seq: number }>;
 }
-
-/** The most dispatch batches the auto-pause window keeps (lookbackExecutions beyond this sees this many). */
-export const MAX_WINDOW = 100;
 
 /** The stable idempotency key of an intent instance, in the reference's slug format (§3.6 step 6). */
 export function idempotencyKey(parts: readonly string[]): string {
@@ -283,15 +263,12 @@ export function evolveFleet(state: FleetState, envelope: Envelope): FleetState {
         if (!candidate.suppressed) stamp(lastUnsuppressedAt, candidate.loopId, candidate.category, envelope.at);
       return update(state, { evaluation: { seq: envelope.seq, at: envelope.at, data }, lastUnsuppressedAt });
     }
-    case "AutoPauseTripped": {
-      const data = envelope.data as unknown as AutoPauseTripped;
+    case "AutoPauseTripped":
       return update(state, {
-        autoPause: { ...state.autoPause, latch: { seq: envelope.seq, at: envelope.at, reasons: data.reasons, metrics: data.metrics } },
+        autoPause: latchTripped(state.autoPause, envelope.seq, envelope.at, envelope.data as unknown as AutoPauseTripped),
       });
-    }
     case "AutoPauseResumed":
-      // the batches that tripped the latch must not trip it again right away
-      return update(state, { autoPause: { window: [], latch: null } });
+      return update(state, { autoPause: latchResumed() });
     case "DispatchRequested":
       return requested(state, envelope, envelope.data as unknown as DispatchRequested);
     case "DispatchCompleted":
@@ -420,22 +397,19 @@ function progressed(state: FleetState, envelope: Envelope, batch: BatchRecord): 
   const openBatches = owned(state.openBatches);
   if (done) openBatches.delete(batch.batchId);
   else openBatches.set(batch.batchId, updated);
-  let window = state.autoPause.window;
-  if (done && batch.mode === "autonomous" && results.length > 0) {
-    const count = (status: string) => results.filter((r) => r.status === status).length;
-    const outcome: BatchOutcome = {
-      seq: batch.seq,
-      attempted: results.length,
-      executed: count("executed"),
-      ambiguous: count("ambiguous"),
-      failed: count("failed"),
-    };
-    window = [...window, outcome].slice(-MAX_WINDOW);
-  }
+  const counted = done && batch.mode === "autonomous" && results.length > 0;
   return update(state, {
     openBatches,
     lastBatch: state.lastBatch?.batchId === batch.batchId ? updated : state.lastBatch,
     lastAutonomousBatch: state.lastAutonomousBatch?.batchId === batch.batchId ? updated : state.lastAutonomousBatch,
-    autoPause: { ...state.autoPause, window },
+    autoPause: counted
+      ? windowWith(
+          state.autoPause,
+          batchOutcome(
+            batch.seq,
+            results.map((r) => r.status),
+          ),
+        )
+      : state.autoPause,
   });
 }
