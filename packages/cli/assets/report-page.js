@@ -15,6 +15,7 @@
     return node;
   }
 
+  // columns: [label, cell(row), class(row)?]
   function table(columns, rows, emptyText) {
     if (rows.length === 0) return h("p", { class: "hint" }, emptyText);
     return h(
@@ -36,7 +37,7 @@
           h(
             "tr",
             {},
-            columns.map(([, cell]) => h("td", {}, cell(row) ?? "")),
+            columns.map(([, cell, className]) => h("td", { class: className?.(row) }, cell(row) ?? "")),
           ),
         ),
       ),
@@ -371,7 +372,8 @@
           table(
             [
               ["gate", (k) => k.check],
-              ["result", (k) => (k.passed ? "passed" : "failed")],
+              // passed or failed in words, with a mark, and not only by colour
+              ["result", (k) => (k.passed ? "passed" : "failed"), (k) => (k.passed ? "pass" : "fail")],
               ["policy", (k) => k.policy],
               ["observed", (k) => k.observed],
               ["reason code", (k) => (k.reason ? h("span", { class: "mono" }, k.reason) : "")],
@@ -380,11 +382,6 @@
             "",
           ),
         );
-        // the result cell says passed or failed in words, with a mark, and not only by colour
-        for (const row of explanation.querySelectorAll("tbody tr")) {
-          const cell = row.children[1];
-          cell.className = cell.textContent === "passed" ? "pass" : "fail";
-        }
       }
     }
   }

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { RECORDS_SUFFIX, sealedLineHead, seqName, seqOfName } from "@opsledger/core/store";
+import { RECORDS_SUFFIX, sealedLineHead, seqName, seqOfExactName } from "@opsledger/core/store";
 import type { FileHandleOps, FileOps } from "./file-ops.ts";
 
 /** Segment files are named by their first seq (the key layout every store shares), so name order is seq order. */
@@ -29,8 +29,8 @@ export async function listSegments(ops: FileOps, dir: string): Promise<{ firstSe
   }
   const segments: { firstSeq: number; name: string }[] = [];
   for (const { name, kind } of entries) {
-    const firstSeq = seqOfName(name, RECORDS_SUFFIX);
-    if (firstSeq === undefined || name !== segmentName(firstSeq)) continue;
+    const firstSeq = seqOfExactName(name, RECORDS_SUFFIX);
+    if (firstSeq === undefined) continue;
     if (kind === "symlink") throw new LinkedSegmentError(join(dir, name));
     segments.push({ firstSeq, name });
   }

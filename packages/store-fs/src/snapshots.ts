@@ -4,7 +4,7 @@
 // newest two of a stream. A name starting with a dot is never a stream id, so `listStreams` and
 // every read of records look past this directory.
 import { join } from "node:path";
-import { SNAPSHOT_SUFFIX, type StoredSnapshot, seqName, seqOfName } from "@opsledger/core/store";
+import { SNAPSHOT_SUFFIX, type StoredSnapshot, seqName, seqOfExactName } from "@opsledger/core/store";
 import type { FileOps } from "./file-ops.ts";
 import { writeFully } from "./segments.ts";
 
@@ -29,8 +29,8 @@ export function snapshotFiles(ops: FileOps, root: string, streamId: string) {
     }
     const found: { seq: number; name: string }[] = [];
     for (const { name, kind } of entries) {
-      const seq = seqOfName(name, SNAPSHOT_SUFFIX);
-      if (seq !== undefined && name === snapshotName(seq) && kind === "file") found.push({ seq, name });
+      const seq = seqOfExactName(name, SNAPSHOT_SUFFIX);
+      if (seq !== undefined && kind === "file") found.push({ seq, name });
     }
     return found.sort((a, b) => b.seq - a.seq);
   }

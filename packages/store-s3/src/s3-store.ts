@@ -25,6 +25,7 @@ import {
   type StreamHead,
   sealedLineHash,
   seqName,
+  seqOfExactName,
   seqOfName,
 } from "@opsledger/core/store";
 import { isConditionalConflict, isNotFound, isPreconditionFailed, unavailable } from "./s3-errors.ts";
@@ -121,11 +122,7 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
   // the seq a listed key is named by (the key layout every store shares; keys are checked when listed)
   const seqOfKey = (key: string, suffix = RECORDS_SUFFIX) => seqOfName(key, suffix) as number;
   // a key directly below `folder` named by the layout
-  const named = (key: string, folder: string, suffix: string) => {
-    const name = key.slice(folder.length);
-    const seq = seqOfName(name, suffix);
-    return seq !== undefined && name === seqName(seq, suffix);
-  };
+  const named = (key: string, folder: string, suffix: string) => seqOfExactName(key.slice(folder.length), suffix) !== undefined;
 
   // snapshots live under a folder no stream id can name (ids never start with a dot)
   const snapshotPrefix = (streamId: string) => `${prefix}${SNAPSHOT_FOLDER}/${streamId}/`;

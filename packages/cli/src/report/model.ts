@@ -214,8 +214,8 @@ export async function buildReport(input: ReportInput): Promise<ReportModel> {
   });
   const firstBreak = report.breaks.reduce<number | undefined>((min, b) => (min === undefined || b.seq < min ? b.seq : min), undefined);
   const readUpTo = firstBreak === undefined ? (report.head?.seq ?? 0) : firstBreak - 1;
-  const bound: ReplayUntil | undefined =
-    firstBreak === undefined ? (until ?? undefined) : { seq: Math.min(until === null ? readUpTo : lastWithin, readUpTo) };
+  // on a broken log the fold stops at the last record both verified and within --until
+  const bound: ReplayUntil | undefined = firstBreak === undefined ? (until ?? undefined) : { seq: Math.min(lastWithin, readUpTo) };
   // a log broken at its first record has nothing to fold
   const state = bound && "seq" in bound && bound.seq === 0 ? initialLedgerState(input.fleetId) : await input.fold(bound);
   const now = input.now(state);

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { RECORDS_SUFFIX, SNAPSHOT_SUFFIX, seqName, seqOfName } from "./keys.ts";
+import { RECORDS_SUFFIX, SNAPSHOT_SUFFIX, seqName, seqOfExactName, seqOfName } from "./keys.ts";
 
 describe("the key layout stores share", () => {
   it("names a seq with 20 digits and its suffix, so name order is seq order", () => {
@@ -24,6 +24,18 @@ describe("the key layout stores share", () => {
       "1.ndjson",
     ]) {
       expect(seqOfName(name, RECORDS_SUFFIX)).toBeUndefined();
+    }
+  });
+
+  it("keeps from a listing only names that are exactly the layout", () => {
+    expect(seqOfExactName("00000000000000001000.snapshot", SNAPSHOT_SUFFIX)).toBe(1000);
+    for (const name of [
+      "x00000000000000000001.ndjson",
+      "default/00000000000000000001.ndjson",
+      "0000000000000000001.ndjson",
+      "00000000000000000001.ndjson.tmp",
+    ]) {
+      expect(seqOfExactName(name, RECORDS_SUFFIX), name).toBeUndefined();
     }
   });
 });

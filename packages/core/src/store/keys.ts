@@ -24,3 +24,8 @@ export function seqOfName(name: string, suffix: string): number | undefined {
   const digits = name.slice(name.length - suffix.length - SEQ_DIGITS, name.length - suffix.length);
   return DIGITS.test(digits) ? Number(digits) : undefined;
 }
+
+/** The seq of a name that is exactly `seqName(seq, suffix)` and nothing more: what a listing of a folder keeps. */
+export function seqOfExactName(name: string, suffix: string): number | undefined {
+  return name.length === SEQ_DIGITS + suffix.length ? seqOfName(name, suffix) : undefined;
+}
