@@ -45,6 +45,11 @@ function smallSortedUnique(array: readonly string[]): string[] {
   return out;
 }
 
+/** Counts one more `key` in `counts` (keys in first-occurrence order). */
+export const tally = (counts: Record<string, number>, key: string, times = 1): void => {
+  counts[key] = (counts[key] ?? 0) + times;
+};
+
 /**
  * How often each reason code occurs over items' reason lists, counted once per distinct list:
  * evaluations and plans share their lists between candidates, so 20k candidates hold a handful.
@@ -54,6 +59,6 @@ export function countReasons(items: Iterable<{ readonly reasons: readonly string
   const lists = new Map<readonly string[], number>();
   for (const { reasons } of items) lists.set(reasons, (lists.get(reasons) ?? 0) + 1);
   const counts: Record<string, number> = {};
-  for (const [reasons, times] of lists) for (const reason of reasons) counts[reason] = (counts[reason] ?? 0) + times;
+  for (const [reasons, times] of lists) for (const reason of reasons) tally(counts, reason, times);
   return counts;
 }

@@ -1,7 +1,7 @@
 import type { Registry } from "../contract/normalized-registry.ts";
 import { CONFIDENCES, SEVERITIES, TAXONOMY, TAXONOMY_VERSION } from "../contract/taxonomy.ts";
 import type { CandidateDecision, PolicyEvaluated } from "../events/fleet-events.ts";
-import { countReasons } from "../fleet/order.ts";
+import { countReasons, tally } from "../fleet/order.ts";
 
 /** The reference's per-candidate `autonomous` block (§3.4), rebuilt from a recorded decision and the policy it used. */
 export function candidateView(candidate: CandidateDecision, registry: Registry, evaluation: PolicyEvaluated) {
@@ -105,10 +105,10 @@ function candidateCounts(candidates: readonly CandidateDecision[]) {
   let inScope = 0;
   let inCohort = 0;
   for (const c of candidates) {
-    bySeverity[c.severity] = (bySeverity[c.severity] ?? 0) + 1;
-    byConfidence[c.confidence] = (byConfidence[c.confidence] ?? 0) + 1;
-    byCategory[c.category] = (byCategory[c.category] ?? 0) + 1;
-    if (c.suppressionReason !== null) bySuppressionReason[c.suppressionReason] = (bySuppressionReason[c.suppressionReason] ?? 0) + 1;
+    tally(bySeverity, c.severity);
+    tally(byConfidence, c.confidence);
+    tally(byCategory, c.category);
+    if (c.suppressionReason !== null) tally(bySuppressionReason, c.suppressionReason);
     if (!c.suppressed) {
       unsuppressed.push(c);
       if (c.eligible) eligible++;

@@ -4,7 +4,7 @@ import type { CandidateDecision, LoopResult, PolicyEvaluated } from "../events/f
 import { assessGovernance } from "../fleet/governance.ts";
 import { HALT_PAUSED_AUTO, HALT_PAUSED_MANUAL, haltReasons } from "../fleet/halt.ts";
 import type { LedgerState } from "../fleet/ledger-state.ts";
-import { compareCodePoints, sortedUnique } from "../fleet/order.ts";
+import { compareCodePoints, sortedUnique, tally } from "../fleet/order.ts";
 import { planOutline } from "../fleet/plan.ts";
 import { POLICY_GATED_CODES, type ReasonCode, ROLLOUT_GATED_CODES } from "../fleet/reason-codes.ts";
 import type { BatchRecord, FleetState } from "../fleet/state.ts";
@@ -13,10 +13,6 @@ import { candidateView, evaluationSummary, pauseView } from "./evaluation.ts";
 // objects marked (p) in the reference have null-valued keys removed
 const prune = <T extends Record<string, unknown>>(object: T): Partial<T> =>
   Object.fromEntries(Object.entries(object).filter(([, value]) => value !== null && value !== undefined)) as Partial<T>;
-
-const count = (map: Record<string, number>, key: string) => {
-  map[key] = (map[key] ?? 0) + 1;
-};
 
 function outcomeOfBatch(batch: BatchRecord | null) {
   const results = batch?.results ?? [];
@@ -36,7 +32,7 @@ function transportGated(batch: BatchRecord | null) {
     const transports = new Map(batch.intents.map((i) => [i.intentId, i.transport]));
     for (const result of batch.results) {
       if (transports.get(result.intentId) === "sprite_service" && (result.status === "failed" || result.status === "ambiguous"))
-        count(byReason, result.reasonCode || "transport_execution_blocked");
+        tally(byReason, result.reasonCode || "transport_execution_blocked");
     }
   }
   return { blockedCount: Object.values(byReason).reduce((a, b) => a + b, 0), byReason };
@@ -143,7 +139,7 @@ export function fleetStatus(ledger: LedgerState, now: Date) {
         ambiguousCount: lastOutcome.ambiguous,
         failedCount: lastOutcome.failed,
         byReasonCode: fleet.lastBatch.results.reduce<Record<string, number>>((map, r) => {
-          count(map, r.reasonCode);
+          tally(map, r.reasonCode);
           return map;
         }, {}),
       }
