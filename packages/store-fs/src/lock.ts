@@ -79,33 +79,10 @@ export async function withLock<T>(
   try {
     return await work();
   } finally {
-    // still ours until it is gone: an in-process breaker must not judge it stale while we release it
-    await release(ops, path, token).catch(() => undefined);
     held.delete(token);
-  }
-}
-
-/**
- * Removes the lock only if it still holds `token` (never one a breaker replaced), under the break
- * lock: a breaker re-reads and removes under it too, so nobody can remove a stale lock and create
- * a fresh one between our check that the lock is ours and our removal of it, which would remove
- * theirs and leave two holders. A break lock still taken after BREAK_STALE_MS (its taker died) is
- * not waited for any longer.
- */
-async function release(ops: FileOps, path: string, token: string): Promise<void> {
-  const breakPath = path + BREAK_SUFFIX;
-  const releaser: LockOwner = { pid: process.pid, host: "", token: randomUUID(), acquiredAt: new Date().toISOString() };
-  const started = Date.now();
-  let guarded = await tryCreate(ops, breakPath, releaser);
-  while (!guarded && Date.now() - started < BREAK_STALE_MS) {
-    await sleep(1);
-    guarded = await tryCreate(ops, breakPath, releaser);
-  }
-  try {
+    // release only our own lock: never one a breaker (wrongly) replaced
     const owner = await readOwner(ops, path);
-    if (owner !== "gone" && owner !== "unreadable" && owner.token === token) await ops.unlink(path);
-  } finally {
-    if (guarded) await ops.unlink(breakPath).catch(() => undefined);
+    if (owner !== "gone" && owner !== "unreadable" && owner.token === token) await ops.unlink(path).catch(() => undefined);
   }
 }
 
