@@ -18,8 +18,9 @@ import {
   sealedLineHead,
 } from "@opsledger/core/store";
 import { type FileHandleOps, type FileOps, nodeFileOps, type ProcessIdentity, thisProcess } from "./file-ops.ts";
+import { type Chunk, type Pending, planGroupCommit, type Tail } from "./group-commit.ts";
 import { LOCK_FILE, withLock } from "./lock.ts";
-import { LinkedSegmentError, listSegments, readSegmentChunks, readSegmentEnd, seekLine, segmentName, writeFully } from "./segments.ts";
+import { LinkedSegmentError, listSegments, readSegmentChunks, readSegmentEnd, seekLine, writeFully } from "./segments.ts";
 import { snapshotFiles } from "./snapshots.ts";
 
 const ADAPTER = "fs";
@@ -101,20 +102,6 @@ export interface FsEventStore extends EventStore {
   readonly tailDamage: readonly TailDamage[];
 }
 
-interface Pending {
-  readonly request: AppendRequest;
-  readonly resolve: (head: StreamHead) => void;
-  readonly reject: (error: unknown) => void;
-}
-
-// what is known of a stream's last segment, checked against the disk under the lock
-interface Tail {
-  readonly name: string | undefined;
-  /** Bytes of complete lines in the last segment. */
-  readonly size: number;
-  readonly head: StreamHead | undefined;
-}
-
 interface Writer {
   readonly streamId: string;
   readonly dir: string;
@@ -128,14 +115,6 @@ interface Writer {
   failed: Error | undefined;
   /** The stream directory's entry in the store directory is known durable. */
   dirSynced: boolean;
-}
-
-// one segment's share of a group commit
-interface Chunk {
-  readonly name: string;
-  readonly create: boolean;
-  readonly parts: string[];
-  readonly pendings: { pending: Pending; head: StreamHead }[];
 }
 
 /**
@@ -348,31 +327,9 @@ export function createFsEventStore(options: FsEventStoreOptions): FsEventStore {
       tail = await readTail(writer.streamId, writer.dir, true);
       writer.tail = tail;
     }
-    let running = tail.head;
-    const chunks: Chunk[] = [];
-    let current = tail.name === undefined ? undefined : { name: tail.name, size: tail.size };
-    for (const pending of batch) {
-      const { request } = pending;
-      const headSeq = running?.seq ?? 0;
-      if (request.expectedSeq !== headSeq) {
-        pending.reject(new StreamConflictError(request.streamId, request.expectedSeq, headSeq));
-        continue;
-      }
-      const text = `${request.records.map((r) => r.line).join("\n")}\n`;
-      const bytes = Buffer.byteLength(text);
-      if (!current || (current.size > 0 && current.size + bytes > segmentBytes)) {
-        current = { name: segmentName(request.records[0].seq), size: 0 };
-        chunks.push({ name: current.name, create: true, parts: [], pendings: [] });
-      } else if (chunks[chunks.length - 1]?.name !== current.name) {
-        chunks.push({ name: current.name, create: false, parts: [], pendings: [] });
-      }
-      const chunk = chunks[chunks.length - 1] as Chunk;
-      const last = request.records[request.records.length - 1] as (typeof request.records)[0];
-      running = { seq: last.seq, hash: last.hash };
-      chunk.parts.push(text);
-      chunk.pendings.push({ pending, head: running });
-      current.size += bytes;
-    }
+    const { chunks, conflicts } = planGroupCommit(tail, batch, segmentBytes);
+    for (const { pending, headSeq } of conflicts)
+      pending.reject(new StreamConflictError(pending.request.streamId, pending.request.expectedSeq, headSeq));
     for (const [index, chunk] of chunks.entries()) {
       const before = chunk.create ? 0 : tail.size;
       const data = Buffer.from(chunk.parts.join(""));

@@ -39,7 +39,8 @@ const code = (error: unknown) => (error as NodeJS.ErrnoException).code;
  * writer is known to be gone). Taking over is atomic: the breaker first takes a second lock
  * (`.lock.break`, O_EXCL), re-reads the lock under it and removes it only if it still holds the
  * stale owner's token, so two processes that both saw the same stale lock cannot remove each
- * other's fresh one. Every wait, a stale lock's included, gives up after `timeoutMs` with a clear
+ * other's fresh one; a release checks and removes its own lock under the same break lock, so a
+ * takeover cannot slip between its check and its removal. Every wait, a stale lock's included, gives up after `timeoutMs` with a clear
  * error; a lock that cannot be created at all (permissions, read-only, missing directory) fails at once.
  */
 export async function withLock<T>(
@@ -61,7 +62,7 @@ export async function withLock<T>(
     if (await tryCreate(ops, path, mine).catch(fail)) break;
     const owner = await readOwner(ops, path);
     const stale = owner !== "gone" && (await isStale(ops, me, path, owner));
-    if (stale) await breakStale(ops, path, owner).catch(fail);
+    if (stale) await breakStale(ops, me, path, owner).catch(fail);
     // every way round this loop, a stale lock's included, honours the timeout
     if (Date.now() - started > timeoutMs) {
       const who =
@@ -79,10 +80,30 @@ export async function withLock<T>(
   try {
     return await work();
   } finally {
-    held.delete(token);
-    // release only our own lock: never one a breaker (wrongly) replaced
+    // the token stays held until the lock is gone, so no store of this process judges it stale meanwhile
+    await release(ops, me, path, token, timeoutMs).finally(() => held.delete(token));
+  }
+}
+
+// Removes our own lock, never one a breaker (wrongly) replaced. The check and the removal happen
+// under the break lock: without it, a breaker could remove the lock and create its own between
+// the two, and the removal would take the breaker's fresh lock, letting a third writer in beside it.
+async function release(ops: FileOps, me: ProcessIdentity, path: string, token: string, timeoutMs: number): Promise<void> {
+  const removeIfMine = async () => {
     const owner = await readOwner(ops, path);
     if (owner !== "gone" && owner !== "unreadable" && owner.token === token) await ops.unlink(path).catch(() => undefined);
+  };
+  const started = Date.now();
+  let delay = 1;
+  for (;;) {
+    // a break lock that cannot even be created (a full disk) leaves the unguarded release
+    const done = await underBreakLock(ops, me, path, removeIfMine).catch(() => "failed" as const);
+    if (done === true) return;
+    // a live breaker holds the break lock for milliseconds; one stuck longer than our own lock
+    // timeout is not coming back, and a checked release without it beats a lock left behind
+    if (done === "failed" || Date.now() - started > timeoutMs) return removeIfMine();
+    await sleep(delay);
+    delay = Math.min(delay * 2, 20);
   }
 }
 
@@ -143,16 +164,38 @@ async function olderThan(ops: FileOps, path: string, ms: number): Promise<boolea
   }
 }
 
-// removes the lock only if, under the break lock, it is still the stale one we saw
-async function breakStale(ops: FileOps, path: string, stale: LockOwner | "unreadable"): Promise<void> {
+// Runs `work` holding the break lock (`.lock.break`, O_EXCL, owned like a lock); false, without
+// running it, when another live process holds it. A break lock left by a process gone, or by this
+// process outside any break (an unlink that failed), is removed at once; one of another host or
+// unreadable only once it is older than any takeover takes.
+async function underBreakLock(ops: FileOps, me: ProcessIdentity, path: string, work: () => Promise<void>): Promise<boolean> {
   const breakPath = path + BREAK_SUFFIX;
-  const breaker: LockOwner = { pid: process.pid, host: "", token: randomUUID(), acquiredAt: new Date().toISOString() };
+  const token = randomUUID();
+  const breaker: LockOwner = { pid: me.pid, host: me.host, boot: me.boot, token, acquiredAt: new Date().toISOString() };
   if (!(await tryCreate(ops, breakPath, breaker))) {
-    // another process is breaking it right now; unless it died doing so, let it
-    if (await olderThan(ops, breakPath, BREAK_STALE_MS)) await ops.unlink(breakPath).catch(() => undefined);
-    return;
+    const owner = await readOwner(ops, breakPath);
+    const left =
+      owner !== "gone" &&
+      (owner === "unreadable" || owner.host !== me.host
+        ? await olderThan(ops, breakPath, BREAK_STALE_MS)
+        : await isStale(ops, me, breakPath, owner));
+    if (left) await ops.unlink(breakPath).catch(() => undefined);
+    return false;
   }
+  held.add(token);
   try {
+    await work();
+  } finally {
+    await ops.unlink(breakPath).catch(() => undefined);
+    held.delete(token);
+  }
+  return true;
+}
+
+// removes the lock only if, under the break lock, it is still the stale one we saw; when another
+// process is breaking it right now, lets it (the caller tries again)
+async function breakStale(ops: FileOps, me: ProcessIdentity, path: string, stale: LockOwner | "unreadable"): Promise<void> {
+  await underBreakLock(ops, me, path, async () => {
     const now = await readOwner(ops, path);
     const same =
       now !== "gone" &&
@@ -162,7 +205,5 @@ async function breakStale(ops: FileOps, path: string, stale: LockOwner | "unread
     // whatever it wrote without a sync is recovered by the next writer's tail check; a stale lock
     // already gone (a breaker that took our break lock for stale removed it first) is what we wanted
     if (same) await ops.unlink(path).catch((error) => (code(error) === "ENOENT" ? undefined : Promise.reject(error)));
-  } finally {
-    await ops.unlink(breakPath).catch(() => undefined);
-  }
+  });
 }
