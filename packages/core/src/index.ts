@@ -125,6 +125,14 @@ export type {
   OperatorAction,
   OperatorResult,
 } from "./fleet/commands.ts";
+export {
+  decide,
+  type FleetCommand,
+  type FleetCommandResults,
+  OPERATOR_COMMANDS,
+  type OperatorCommand,
+} from "./fleet/decide.ts";
+export type { DecideContext, Decision, Rejection, RejectionCode } from "./fleet/decision.ts";
 export type { DispatchContext, Dispatcher, DispatchReport } from "./fleet/dispatch.ts";
 export type { DispatchBatch, DispatchResultEntry } from "./fleet/dispatch-commands.ts";
 export { decideEvaluation, type EvaluationContext, type EvaluationDecision } from "./fleet/evaluate.ts";
@@ -154,7 +162,6 @@ export type {
 } from "./fleet/state.ts";
 export {
   type AutomaticCheckpoints,
-  type Decision,
   type DispatchOptions,
   type Ledger,
   type LedgerOptions,
@@ -162,8 +169,8 @@ export {
   type ReplayUntil,
   replay,
   type Snapshots,
-} from "./ledger.ts";
-export { type SnapshotCheck, type SnapshotFinding, snapshotCheck, verifySnapshots } from "./ledger-snapshot.ts";
+} from "./ledger/ledger.ts";
+export { type SnapshotCheck, type SnapshotFinding, snapshotCheck, verifySnapshots } from "./ledger/snapshots.ts";
 export type { EvaluationDocument } from "./projections/evaluation.ts";
 export { type CandidateExplanation, type ExplainCheck, type Explanation, explain, renderExplanation } from "./projections/explain.ts";
 export { type FleetStatus, fleetStatus } from "./projections/status.ts";

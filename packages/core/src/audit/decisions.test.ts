@@ -5,7 +5,7 @@ import { GENESIS_HASH } from "../chain/hash.ts";
 import { type Envelope, openSealedLine, seal } from "../chain/seal.ts";
 import { verifyLog } from "../chain/verify.ts";
 import { decideEvaluation } from "../fleet/evaluate.ts";
-import { type Ledger, openLedger } from "../ledger.ts";
+import { type Ledger, openLedger } from "../ledger/ledger.ts";
 import type { EventStore } from "../store/event-store.ts";
 import { createMemoryEventStore } from "../store/memory-store.ts";
 import { arbitraryRegistry } from "../testing/arbitraries.ts";

@@ -2,7 +2,7 @@ import { canonicalJson } from "../chain/canonical-json.ts";
 import { followChain } from "../chain/follow.ts";
 import type { Envelope } from "../chain/seal.ts";
 import type { ChainBreak } from "../chain/verify.ts";
-import type { AutoPauseTripped, PolicyEvaluated } from "../events/fleet-events.ts";
+import { fleetEvent } from "../events/catalogue.ts";
 import { decideEvaluation } from "../fleet/evaluate.ts";
 import { evolve, initialLedgerState, type LedgerState } from "../fleet/ledger-state.ts";
 import type { EventStore } from "../store/event-store.ts";
@@ -49,13 +49,15 @@ export function decisionCheck(fleetId: string): DecisionCheck {
   const breaks: ChainBreak[] = [];
   return {
     record(envelope, hash) {
-      if (envelope.type === "PolicyEvaluated" || envelope.type === "AutoPauseTripped") {
+      const event = fleetEvent(envelope);
+      if (event.type === "PolicyEvaluated" || event.type === "AutoPauseTripped") {
         checked++;
-        const recorded = envelope.data as unknown as PolicyEvaluated | AutoPauseTripped;
+        const recorded = event.data;
+        const evaluated = event.type === "PolicyEvaluated" ? event.data : undefined;
         const context = {
           now: new Date(envelope.at),
-          traceId: envelope.type === "PolicyEvaluated" ? (recorded as PolicyEvaluated).traceId : (envelope.traceId ?? null),
-          evaluationId: envelope.type === "PolicyEvaluated" ? (recorded as PolicyEvaluated).evaluationId : "replay",
+          traceId: evaluated ? evaluated.traceId : (envelope.traceId ?? null),
+          evaluationId: evaluated ? evaluated.evaluationId : "replay",
         };
         let replayed: unknown;
         try {

@@ -1,7 +1,7 @@
 import type { DrillCheck, DrillId } from "../events/fleet-events.ts";
 import type { Dispatcher, DispatchReport } from "../fleet/dispatch.ts";
 import type { DispatchBatch } from "../fleet/dispatch-commands.ts";
-import { type Ledger, openLedger } from "../ledger.ts";
+import { type Ledger, openLedger } from "../ledger/ledger.ts";
 import type { EventStore } from "../store/event-store.ts";
 import { type Clock, type IdGenerator, systemClock, ulidGenerator } from "../system.ts";
 import { fleetStateDocument, guardedRegistry } from "../testing/fixtures.ts";

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { JsonValue } from "../chain/canonical-json.ts";
+import type { Envelope } from "../chain/seal.ts";
 import { InvalidEventError, type Issue } from "../errors.ts";
 import {
   AutoPauseResumedSchema,
@@ -64,6 +65,21 @@ export type EventData<T extends EventType> = z.infer<(typeof EVENT_SCHEMAS)[T]>;
 export type NewEvent = {
   [T in EventType]: { readonly type: T; readonly data: EventData<T>; readonly traceId?: string; readonly actor?: string };
 }[EventType];
+
+/**
+ * A folded envelope with its data typed by its event type: the typed event union the fold, the
+ * projections and the audit switch on. Only a record the chain verified is one (see `fleetEvent`).
+ */
+export type FleetEvent = {
+  [T in EventType]: Omit<Envelope, "type" | "data"> & { readonly type: T; readonly data: EventData<T> };
+}[EventType];
+
+/**
+ * Types an envelope by its event type. Sound for every record of a log: the ledger validates
+ * each event against the catalogue before sealing it, and the hash chain keeps it as sealed; an
+ * unknown type (a later format) types as none of the union's members and folds to nothing.
+ */
+export const fleetEvent = (envelope: Envelope): FleetEvent => envelope as unknown as FleetEvent;
 
 /** True when `type` is in the catalogue. */
 export const isEventType = (type: string): type is EventType => Object.hasOwn(EVENT_SCHEMAS, type);

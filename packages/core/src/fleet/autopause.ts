@@ -6,7 +6,7 @@ import type { AutoPauseMetrics, AutoPauseTripped, OUTCOME_STATUSES } from "../ev
 import type { ReasonCode } from "./reason-codes.ts";
 
 type AutoPauseConfig = Rollout["autoPause"];
-type OutcomeStatus = (typeof OUTCOME_STATUSES)[number];
+export type OutcomeStatus = (typeof OUTCOME_STATUSES)[number];
 
 /** The outcome counts of one dispatch batch that attempted at least one intent (the auto-pause window). */
 export interface BatchOutcome {

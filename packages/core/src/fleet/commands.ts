@@ -5,6 +5,7 @@ import { parseTimestamp } from "../contract/timestamp.ts";
 import type { Issue } from "../errors.ts";
 import type { NewEvent } from "../events/catalogue.ts";
 import type { FleetObserved, OperatorGovernance, PolicyChange, RecordedOperatorGovernance } from "../events/fleet-events.ts";
+import { type CommandContext, type Decision, reject } from "./decision.ts";
 import { readFleetState } from "./observe.ts";
 import { changedPaths, classifyPolicyChange } from "./policy-change.ts";
 import type { FleetState } from "./state.ts";
@@ -41,11 +42,7 @@ export type ObserveResult =
   | { readonly ok: true; readonly seq: number; readonly observation: FleetObserved }
   | { readonly ok: false; readonly errors: readonly Issue[] };
 
-/** What a fleet command decides: events to append and the result, given the seq the first event will get. */
-export interface CommandDecision<Result> {
-  readonly events: readonly NewEvent[];
-  readonly result: (firstSeq: number) => Result;
-}
+type Accepted<Result> = Extract<Result, { readonly ok: true }>;
 
 // the supplied governance fields override the registry's own, before validation
 function withGovernance(json: unknown, supplied: ApplyGovernance | undefined, now: Date): unknown {
@@ -71,17 +68,16 @@ export function decideApplyRegistry(
   state: FleetState,
   json: unknown,
   governance: ApplyGovernance | undefined,
-  now: Date,
-  actor?: string,
-): CommandDecision<ApplyResult> {
+  { now, firstSeq }: CommandContext,
+): Decision<Accepted<ApplyResult>> {
   const parsed = safeParseRegistry(withGovernance(json, governance, now), { now });
-  if (!parsed.ok) return { events: [], result: () => ({ ok: false, errors: parsed.errors }) };
+  if (!parsed.ok) return reject("INVALID_INPUT", parsed.errors);
   const registry: Registry = parsed.registry;
   const hash = policyHash(registry);
   const previous = state.policy?.registry ?? null;
   const change = classifyPolicyChange(previous, registry);
   const paths = previous === null ? [] : changedPaths(previous, registry);
-  if (change === null) return { events: [], result: () => ({ ok: true, change: null, seq: null, policyHash: hash, changedPaths: [] }) };
+  if (change === null) return { events: [], result: { ok: true, change: null, seq: null, policyHash: hash, changedPaths: [] } };
   const g = registry.policy.autonomous.governance;
   const recorded = {
     ...(g.actor === undefined ? {} : { actor: g.actor }),
@@ -102,9 +98,9 @@ export function decideApplyRegistry(
       changedPaths: paths,
       governance: recorded,
     },
-    ...((actor ?? g.actor) === undefined ? {} : { actor: (actor ?? g.actor) as string }),
+    ...(g.actor === undefined ? {} : { actor: g.actor }),
   };
-  return { events: [event], result: (seq) => ({ ok: true, change, seq, policyHash: hash, changedPaths: paths }) };
+  return { events: [event], result: { ok: true, change, seq: firstSeq, policyHash: hash, changedPaths: paths } };
 }
 
 /** The operator latches a command can flip. */
@@ -176,41 +172,43 @@ export function decideOperatorAction(
   state: FleetState,
   action: OperatorAction,
   governance: OperatorGovernance,
-  now: Date,
-): CommandDecision<OperatorResult> {
+  { now, firstSeq }: CommandContext,
+): Decision<Accepted<OperatorResult>> {
   const checked = checkOperatorGovernance(action, governance, now);
-  if (!checked.ok) return { events: [], result: () => ({ ok: false, errors: checked.errors }) };
+  if (!checked.ok) return reject("INVALID_INPUT", checked.errors);
   const already =
     (action === "KillSwitchEngaged" && state.killSwitch.active) ||
     (action === "KillSwitchReleased" && !state.killSwitch.active) ||
     (action === "RolloutPaused" && state.rolloutPause.active) ||
     (action === "RolloutResumed" && !state.rolloutPause.active) ||
     (action === "AutoPauseResumed" && state.autoPause.latch === null);
-  if (already) return { events: [], result: () => ({ ok: true, changed: false, seq: null }) };
+  if (already) return { events: [], result: { ok: true, changed: false, seq: null } };
   return {
     events: [{ type: action, data: { governance: checked.governance }, actor: checked.governance.actor }],
-    result: (seq) => ({ ok: true, changed: true, seq }),
+    result: { ok: true, changed: true, seq: firstSeq },
   };
 }
 
 /** Decides an observation: the reference's fleet state v1, read against the registry in force. */
-export function decideObserve(state: FleetState, json: unknown, traceId: string | undefined): CommandDecision<ObserveResult> {
+export function decideObserve(
+  state: FleetState,
+  json: unknown,
+  traceId: string | undefined,
+  { firstSeq }: CommandContext,
+): Decision<Accepted<ObserveResult>> {
   let document = json;
   if (typeof json === "string") {
     try {
       document = JSON.parse(json);
     } catch (error) {
-      return {
-        events: [],
-        result: () => ({ ok: false, errors: [{ path: "(root)", message: `fleet state is not valid JSON: ${(error as Error).message}` }] }),
-      };
+      return reject("INVALID_INPUT", [{ path: "(root)", message: `fleet state is not valid JSON: ${(error as Error).message}` }]);
     }
   }
   const read = readFleetState(document, state.policy?.registry ?? null);
-  if (!read.ok) return { events: [], result: () => ({ ok: false, errors: read.errors }) };
+  if (!read.ok) return reject("INVALID_INPUT", read.errors);
   const observation = traceId === undefined ? read.observation : { ...read.observation, traceId };
   return {
     events: [{ type: "FleetObserved", data: observation, ...(observation.traceId ? { traceId: observation.traceId } : {}) }],
-    result: (seq) => ({ ok: true, seq, observation }),
+    result: { ok: true, seq: firstSeq, observation },
   };
 }

@@ -1,7 +1,7 @@
 import type { Issue } from "../errors.ts";
 import type { NewEvent } from "../events/catalogue.ts";
 import type { DispatchRequested, PlannedDispatch } from "../events/fleet-events.ts";
-import type { CommandDecision } from "./commands.ts";
+import { type CommandContext, type Decision, reject } from "./decision.ts";
 import { computePlan, type Plan, type PlannedIntent } from "./plan.ts";
 import type { FleetState } from "./state.ts";
 
@@ -77,13 +77,9 @@ export interface DispatchIntent {
  * call. Autonomous: the plan's auto-eligible pending intents, every gate re-checked now.
  * Manual: the named intents, with `confirm`, whatever the kill switch, pauses or governance say.
  */
-export function decideDispatch(
-  state: FleetState,
-  now: Date,
-  request: DispatchIntent,
-): CommandDecision<{ ok: true; batch: StartedBatch } | { ok: false; errors: Issue[] }> {
-  const refuse = (errors: Issue[]) => ({ events: [], result: () => ({ ok: false as const, errors }) });
-  if (!state.evaluation) return refuse([{ path: "(ledger)", message: "nothing to dispatch: evaluate first" }]);
+export function decideDispatch(state: FleetState, request: DispatchIntent, { now, firstSeq }: CommandContext): Decision<StartedBatch> {
+  const refuse = (errors: Issue[]) => reject("INVALID_INPUT", errors);
+  if (!state.evaluation) return reject("PRECONDITION", [{ path: "(ledger)", message: "nothing to dispatch: evaluate first" }]);
   const plan = computePlan(state, now, request.traceId);
   let targets: PlannedIntent[];
   if (request.mode === "autonomous") {
@@ -124,7 +120,7 @@ export function decideDispatch(
     intents: targets.map(planned),
   };
   const event: NewEvent = { type: "DispatchRequested", data, actor: request.by, ...(request.traceId ? { traceId: request.traceId } : {}) };
-  return { events: [event], result: (seq) => ({ ok: true as const, batch: { batchId: request.batchId, seq, targets } }) };
+  return { events: [event], result: { batchId: request.batchId, seq: firstSeq, targets } };
 }
 
 /** Decides an acknowledgement: only an intent whose last dispatch of this instance is ambiguous, failed or in flight. */
@@ -133,16 +129,14 @@ export function decideAcknowledge(
   intentId: string,
   by: string,
   note: string | undefined,
-): CommandDecision<{ ok: true; seq: number } | { ok: false; errors: Issue[] }> {
+  { firstSeq }: CommandContext,
+): Decision<{ ok: true; seq: number }> {
   const record = state.intents.get(intentId);
   const current = record && state.instances.get(record.candidateId)?.instance === record.instance ? record : undefined;
-  if (!by) return { events: [], result: () => ({ ok: false, errors: [{ path: "by", message: "by is required: who acknowledges" }] }) };
+  if (!by) return reject("INVALID_INPUT", [{ path: "by", message: "by is required: who acknowledges" }]);
   if (!current || current.status === "executed") {
     const why = !record ? "was never dispatched" : current ? "was executed" : "has no open outcome";
-    return {
-      events: [],
-      result: () => ({ ok: false, errors: [{ path: "intentId", message: `intent "${intentId}" ${why}: nothing to acknowledge` }] }),
-    };
+    return reject("PRECONDITION", [{ path: "intentId", message: `intent "${intentId}" ${why}: nothing to acknowledge` }]);
   }
   return {
     events: [
@@ -152,6 +146,6 @@ export function decideAcknowledge(
         actor: by,
       },
     ],
-    result: (seq) => ({ ok: true, seq }),
+    result: { ok: true, seq: firstSeq },
   };
 }

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { isOpsledgerError } from "../errors.ts";
-import { openLedger } from "../ledger.ts";
+import { openLedger } from "../ledger/ledger.ts";
 import type { EvaluationDocument } from "../projections/evaluation.ts";
 import { explain } from "../projections/explain.ts";
 import { createMemoryEventStore } from "../store/memory-store.ts";
@@ -10,6 +10,7 @@ import { fixedClock, sequentialIds } from "../testing/clock.ts";
 import { fleetStateDocument, guardedRegistry, operator } from "../testing/fixtures.ts";
 import { decideEvaluation, recheckGates } from "./evaluate.ts";
 import { POLICY_GATES } from "./gates.ts";
+import { SAFETY_RAILS } from "./rails.ts";
 import type { FleetState } from "./state.ts";
 
 const T0 = "2026-03-01T00:00:00.000Z";
@@ -480,7 +481,7 @@ describe("recheck: the gates an evaluation would give now, the advisory dedupe a
     );
   });
 
-  it("explains each policy gate as the evaluation decided it: a failed check is exactly a gating reason of the candidate", async () => {
+  it("explains each policy gate and rail as the evaluation decided it: a failed gate is exactly a gating reason, a rail stops only what the gates let through", async () => {
     await fc.assert(
       fc.asyncProperty(cases, async ({ registry, first }) => {
         const { ledger } = await fleet(registry);
@@ -493,6 +494,10 @@ describe("recheck: the gates an evaluation would give now, the advisory dedupe a
             const check = checks.find((k) => k.check === gate.name);
             expect(check?.passed, `${candidate.candidateId} ${gate.name}`).toBe(!candidate.gatingReasons.includes(gate.reason));
           }
+          // a rail stops only what every gate let through, and one rail at most: the first that applies
+          const stoppedBy = SAFETY_RAILS.filter((rail) => checks.find((k) => k.check === rail.name)?.passed === false);
+          expect(stoppedBy.length, candidate.candidateId).toBeLessThanOrEqual(candidate.gatingReasons.length === 0 ? 1 : 0);
+          expect(candidate.eligible).toBe(candidate.gatingReasons.length === 0 && stoppedBy.length === 0);
         }
       }),
       { numRuns: 60 },

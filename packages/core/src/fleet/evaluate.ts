@@ -13,6 +13,7 @@ import { cohortPlacer, rolloutReasons } from "./cohort.ts";
 import { POLICY_GATES } from "./gates.ts";
 import { assessGovernance } from "./governance.ts";
 import { allBelowSurrogates, compareCodePoints, sortedUnique } from "./order.ts";
+import { stoppingRail } from "./rails.ts";
 import type { ReasonCode } from "./reason-codes.ts";
 import type { FleetState } from "./state.ts";
 
@@ -223,27 +224,19 @@ function evaluate(state: FleetState, context: EvaluationContext, recheck: GateRe
       const lastDispatchedAt = dispatchTimes?.[category] ?? null;
       const cooldownActive = cooldownMs > 0 && msSince(lastDispatchedAt) < cooldownMs;
       let rail: ReasonCode | null = null;
-      let runCapBlocked = false;
-      let loopCapBlocked = false;
       if (guarded && gatingReasons.length === 0) {
         if (loopId !== countedLoopId) {
           countedLoopId = loopId;
           selectedInLoop = 0;
         }
-        if (killSwitchActive) rail = "autonomous_kill_switch_enabled";
-        else if (cooldownActive) rail = "autonomous_cooldown_active";
-        else if (selectedTotal >= safety.maxActionsPerRun) {
-          rail = "autonomous_max_actions_per_run_exceeded";
-          runCapBlocked = true;
-        } else if (selectedInLoop >= safety.maxActionsPerLoop) {
-          rail = "autonomous_max_actions_per_loop_exceeded";
-          loopCapBlocked = true;
-        }
+        rail = stoppingRail({ killSwitchActive, cooldownActive, selectedTotal, selectedInLoop, safety })?.reason ?? null;
         if (rail === null) {
           selectedTotal++;
           selectedInLoop++;
         }
       }
+      const runCapBlocked = rail === "autonomous_max_actions_per_run_exceeded";
+      const loopCapBlocked = rail === "autonomous_max_actions_per_loop_exceeded";
       let reasons = gatingReasons;
       if (rail !== null) {
         const cached = shared.withRail.get(rail);

@@ -1,8 +1,8 @@
 // The policy's gates on a candidate, in one table: the evaluation records each as a flag of the
 // candidate's `gates` and gives its reason code when it stops the candidate; `explain` shows each
 // from that recorded flag. A gate added here is decided and explained in the same order everywhere.
-// (Rollout, pause and governance gates and the safety rails depend on the whole fleet, not on one
-// candidate's flags, and are decided in evaluate.ts.)
+// (Rollout, pause and governance gates depend on the whole fleet, not on one candidate's flags,
+// and are decided in evaluate.ts; the safety rails have their own table in rails.ts.)
 import type { Registry } from "../contract/normalized-registry.ts";
 import type { CandidateDecision, PolicyEvaluated } from "../events/fleet-events.ts";
 import type { ReasonCode } from "./reason-codes.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { openLedger } from "../ledger.ts";
+import { openLedger } from "../ledger/ledger.ts";
 import { createMemoryEventStore } from "../store/memory-store.ts";
 import { fixedClock, sequentialIds } from "../testing/clock.ts";
 import { fleetStateDocument, guardedRegistry, operator } from "../testing/fixtures.ts";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { openLedger } from "../ledger.ts";
+import { openLedger } from "../ledger/ledger.ts";
 import { createMemoryEventStore } from "../store/memory-store.ts";
 import { fixedClock, sequentialIds } from "../testing/clock.ts";
 

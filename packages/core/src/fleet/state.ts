@@ -1,14 +1,12 @@
 import type { Envelope } from "../chain/seal.ts";
 import type { Registry } from "../contract/normalized-registry.ts";
 import { CATEGORIES, type Category, resultCategories } from "../contract/taxonomy.ts";
+import { type FleetEvent, fleetEvent } from "../events/catalogue.ts";
 import type {
-  AutoPauseTripped,
   DispatchCompleted,
   DispatchRequested,
   DispatchSkipped,
-  DrillRecorded,
   FleetObserved,
-  IntentAcknowledged,
   PolicyApplied,
   PolicyEvaluated,
   RecordedOperatorGovernance,
@@ -203,21 +201,20 @@ export function forkFleetState(state: FleetState): FleetState {
   };
 }
 
-const latch = (envelope: Envelope, active: boolean): OperatorLatch => ({
-  active,
-  at: envelope.at,
-  seq: envelope.seq,
-  governance: (envelope.data as { governance: RecordedOperatorGovernance }).governance,
-});
+const latch = (
+  event: Extract<FleetEvent, { type: "KillSwitchEngaged" | "KillSwitchReleased" | "RolloutPaused" | "RolloutResumed" }>,
+  active: boolean,
+): OperatorLatch => ({ active, at: event.at, seq: event.seq, governance: event.data.governance });
 
 /**
  * Folds one event into the fleet state: the same log always folds to the same state. The state's
  * maps are updated in place (see `owned`), so memory and time per event stay constant.
  */
 export function evolveFleet(state: FleetState, envelope: Envelope): FleetState {
-  switch (envelope.type) {
+  const event = fleetEvent(envelope);
+  switch (event.type) {
     case "PolicyApplied": {
-      const data = envelope.data as unknown as PolicyApplied;
+      const data = event.data;
       const policy: AppliedPolicy = {
         registry: data.registry,
         hash: data.policyHash,
@@ -230,15 +227,15 @@ export function evolveFleet(state: FleetState, envelope: Envelope): FleetState {
       return update(state, { policy });
     }
     case "KillSwitchEngaged":
-      return update(state, { killSwitch: latch(envelope, true) });
+      return update(state, { killSwitch: latch(event, true) });
     case "KillSwitchReleased":
-      return update(state, { killSwitch: latch(envelope, false) });
+      return update(state, { killSwitch: latch(event, false) });
     case "RolloutPaused":
-      return update(state, { rolloutPause: latch(envelope, true) });
+      return update(state, { rolloutPause: latch(event, true) });
     case "RolloutResumed":
-      return update(state, { rolloutPause: latch(envelope, false) });
+      return update(state, { rolloutPause: latch(event, false) });
     case "FleetObserved": {
-      const data = envelope.data as unknown as FleetObserved;
+      const data = event.data;
       const active = new Set(observedCandidateIds(data));
       const instances = owned(state.instances);
       const openedBy = data.traceId ?? `seq-${envelope.seq}`;
@@ -257,7 +254,7 @@ export function evolveFleet(state: FleetState, envelope: Envelope): FleetState {
       return update(state, { observation: { seq: envelope.seq, at: envelope.at, data }, instances });
     }
     case "PolicyEvaluated": {
-      const data = envelope.data as unknown as PolicyEvaluated;
+      const data = event.data;
       const lastUnsuppressedAt = owned(state.lastUnsuppressedAt);
       for (const candidate of data.candidates)
         if (!candidate.suppressed) stamp(lastUnsuppressedAt, candidate.loopId, candidate.category, envelope.at);
@@ -265,18 +262,18 @@ export function evolveFleet(state: FleetState, envelope: Envelope): FleetState {
     }
     case "AutoPauseTripped":
       return update(state, {
-        autoPause: latchTripped(state.autoPause, envelope.seq, envelope.at, envelope.data as unknown as AutoPauseTripped),
+        autoPause: latchTripped(state.autoPause, envelope.seq, envelope.at, event.data),
       });
     case "AutoPauseResumed":
       return update(state, { autoPause: latchResumed() });
     case "DispatchRequested":
-      return requested(state, envelope, envelope.data as unknown as DispatchRequested);
+      return requested(state, envelope, event.data);
     case "DispatchCompleted":
-      return completed(state, envelope, envelope.data as unknown as DispatchCompleted);
+      return completed(state, envelope, event.data);
     case "DispatchSkipped":
-      return skipped(state, envelope, envelope.data as unknown as DispatchSkipped);
+      return skipped(state, envelope, event.data);
     case "IntentAcknowledged": {
-      const data = envelope.data as unknown as IntentAcknowledged;
+      const data = event.data;
       const record = state.intents.get(data.intentId);
       const candidateId = record?.candidateId ?? data.intentId.slice(0, data.intentId.lastIndexOf(":"));
       const current = state.instances.get(candidateId);
@@ -290,7 +287,7 @@ export function evolveFleet(state: FleetState, envelope: Envelope): FleetState {
       return update(state, { instances });
     }
     case "DrillRecorded": {
-      const data = envelope.data as unknown as DrillRecorded;
+      const data = event.data;
       const drills = owned(state.drills);
       drills.set(data.drillId, { status: data.status, completedAt: data.completedAt, seq: envelope.seq });
       return update(state, { drills });

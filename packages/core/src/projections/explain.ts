@@ -1,5 +1,6 @@
 import type { CandidateDecision } from "../events/fleet-events.ts";
 import { POLICY_GATES } from "../fleet/gates.ts";
+import { SAFETY_RAILS } from "../fleet/rails.ts";
 import type { ReasonCode } from "../fleet/reason-codes.ts";
 import type { FleetState } from "../fleet/state.ts";
 
@@ -35,7 +36,6 @@ export interface Explanation {
   readonly candidates: readonly CandidateExplanation[];
 }
 
-const yes = (flag: boolean): string => (flag ? "yes" : "no");
 // the reason code a check gives, named with the typed union so a code missing from the table does not compile
 const because = (code: ReasonCode) => ({ reason: code });
 
@@ -43,7 +43,7 @@ function checksOf(candidate: CandidateDecision, state: FleetState): ExplainCheck
   const evaluation = state.evaluation?.data;
   const registry = state.policy?.registry;
   if (!evaluation || !registry) return [];
-  const { safety, rollout } = registry.policy.autonomous;
+  const { rollout } = registry.policy.autonomous;
   const c = candidate;
   const has = (code: string) => c.reasons.includes(code);
   // the policy's gates from their table, as the evaluation decided them (its recorded flags)
@@ -51,6 +51,11 @@ function checksOf(candidate: CandidateDecision, state: FleetState): ExplainCheck
     const passed = c.gates[gate.flag] === gate.passes;
     const { policy, observed, reason } = gate.explain(c, registry, evaluation);
     return { check: gate.name, passed, policy, observed, ...(passed ? {} : { reason: reason ?? gate.reason }) };
+  });
+  // the safety rails from theirs: the one that stopped the candidate is in its recorded reasons
+  const rails = SAFETY_RAILS.map((rail): ExplainCheck => {
+    const passed = !has(rail.reason);
+    return { check: rail.name, passed, ...rail.explain(c, registry, evaluation), ...(passed ? {} : { reason: rail.reason }) };
   });
   const checks: ExplainCheck[] = [
     ...gates,
@@ -89,36 +94,7 @@ function checksOf(candidate: CandidateDecision, state: FleetState): ExplainCheck
       observed: `${evaluation.governance.posture}${registry.policy.autonomous.governance.reviewBy ? ` (review by ${registry.policy.autonomous.governance.reviewBy})` : ""}`,
       ...(c.gates.governanceActive ? {} : { reason: evaluation.governance.reasonCodes.join(", ") }),
     },
-    {
-      check: "kill switch",
-      passed: !has("autonomous_kill_switch_enabled"),
-      policy: "off",
-      observed: `registry ${yes(evaluation.killSwitch.registry)}, operator ${yes(evaluation.killSwitch.operator)}`,
-      ...(has("autonomous_kill_switch_enabled") ? because("autonomous_kill_switch_enabled") : {}),
-    },
-    {
-      check: "cooldown",
-      passed: !has("autonomous_cooldown_active"),
-      policy: `${safety.cooldownSeconds}s after an autonomous dispatch`,
-      observed: c.safety.lastDispatchedAt
-        ? `last dispatched ${c.safety.lastDispatchedAt}${c.safety.cooldownActive ? `, ${c.safety.cooldownRemainingSeconds}s left` : ""}`
-        : "never dispatched",
-      ...(has("autonomous_cooldown_active") ? because("autonomous_cooldown_active") : {}),
-    },
-    {
-      check: "run cap",
-      passed: !c.safety.runCapBlocked,
-      policy: `≤ ${safety.maxActionsPerRun} per evaluation`,
-      observed: c.safety.runCapBlocked ? "cap reached by earlier candidates" : "within cap",
-      ...(c.safety.runCapBlocked ? because("autonomous_max_actions_per_run_exceeded") : {}),
-    },
-    {
-      check: "loop cap",
-      passed: !c.safety.loopCapBlocked,
-      policy: `≤ ${safety.maxActionsPerLoop} per loop per evaluation`,
-      observed: c.safety.loopCapBlocked ? "cap reached by this loop's earlier candidates" : "within cap",
-      ...(c.safety.loopCapBlocked ? because("autonomous_max_actions_per_loop_exceeded") : {}),
-    },
+    ...rails,
   ];
   const { dispatched, instance, current } = dispatchOf(c, state);
   const guard =

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { auditTimeline } from "../audit/timeline.ts";
 import { canonicalJson } from "../chain/canonical-json.ts";
 import { parseRegistry, policyHash } from "../contract/registry.ts";
-import { type Ledger, openLedger, replay } from "../ledger.ts";
+import { type Ledger, openLedger, replay } from "../ledger/ledger.ts";
 import { createMemoryEventStore } from "../store/memory-store.ts";
 import { fixedClock, type ManualClock, sequentialIds } from "../testing/clock.ts";
 import { fleetStateDocument, guardedRegistry, operator } from "../testing/fixtures.ts";

@@ -1,12 +1,6 @@
 import type { Envelope } from "../chain/seal.ts";
-import {
-  type AutoPauseTripped,
-  type DrillRecorded,
-  type IntentAcknowledged,
-  type PolicyApplied,
-  type RecordedOperatorGovernance,
-  reviewByOf,
-} from "../events/fleet-events.ts";
+import { fleetEvent } from "../events/catalogue.ts";
+import { reviewByOf } from "../events/fleet-events.ts";
 
 /** One governance-relevant fact: who, when, what, why, review by — with its place in the chain. */
 export interface TimelineEntry {
@@ -22,7 +16,10 @@ export interface TimelineEntry {
   readonly approvalRef: string | null;
 }
 
-const OPERATOR_ACTIONS: Record<string, string> = {
+const OPERATOR_ACTIONS: Record<
+  "KillSwitchEngaged" | "KillSwitchReleased" | "RolloutPaused" | "RolloutResumed" | "AutoPauseResumed",
+  string
+> = {
   KillSwitchEngaged: "kill switch engaged",
   KillSwitchReleased: "kill switch released",
   RolloutPaused: "rollout paused",
@@ -33,9 +30,10 @@ const OPERATOR_ACTIONS: Record<string, string> = {
 /** The timeline entry of one event, or null for events that are not governance-relevant. */
 export function timelineEntry(envelope: Envelope, hash: string): TimelineEntry | null {
   const base = { seq: envelope.seq, hash, at: envelope.at, event: envelope.type };
-  switch (envelope.type) {
+  const event = fleetEvent(envelope);
+  switch (event.type) {
     case "PolicyApplied": {
-      const data = envelope.data as unknown as PolicyApplied;
+      const data = event.data;
       const mode = data.registry.policy.mode;
       const what =
         data.change === "autonomous_mode_toggled"
@@ -57,18 +55,18 @@ export function timelineEntry(envelope: Envelope, hash: string): TimelineEntry |
     case "RolloutPaused":
     case "RolloutResumed":
     case "AutoPauseResumed": {
-      const { governance } = envelope.data as unknown as { governance: RecordedOperatorGovernance };
+      const { governance } = event.data;
       return {
         ...base,
         who: governance.actor,
-        what: OPERATOR_ACTIONS[envelope.type] as string,
+        what: OPERATOR_ACTIONS[event.type],
         why: governance.rationale,
         reviewBy: reviewByOf(governance),
         approvalRef: governance.approvalRef ?? null,
       };
     }
     case "AutoPauseTripped": {
-      const data = envelope.data as unknown as AutoPauseTripped;
+      const data = event.data;
       const m = data.metrics;
       return {
         ...base,
@@ -80,7 +78,7 @@ export function timelineEntry(envelope: Envelope, hash: string): TimelineEntry |
       };
     }
     case "IntentAcknowledged": {
-      const data = envelope.data as unknown as IntentAcknowledged;
+      const data = event.data;
       return {
         ...base,
         who: data.by,
@@ -91,7 +89,7 @@ export function timelineEntry(envelope: Envelope, hash: string): TimelineEntry |
       };
     }
     case "DrillRecorded": {
-      const data = envelope.data as unknown as DrillRecorded;
+      const data = event.data;
       return {
         ...base,
         who: envelope.actor ?? "opsledger drill",

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { verifyLog } from "../chain/verify.ts";
-import { openLedger } from "../ledger.ts";
+import { openLedger } from "../ledger/ledger.ts";
 import { createMemoryEventStore } from "../store/memory-store.ts";
 import { fixedClock, sequentialIds } from "../testing/clock.ts";
 import { proveRecord, verifyBundle } from "./bundle.ts";

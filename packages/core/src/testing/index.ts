@@ -3,8 +3,15 @@
 
 export { tamperMemoryRecord } from "../store/memory-store.ts";
 export { fixedClock, type ManualClock, sequentialIds } from "./clock.ts";
+export {
+  type DecidedSpecification,
+  type DeciderSpecification,
+  type ExpectedEvent,
+  type GivenStep,
+  given,
+  type SpecOptions,
+} from "./decider-spec.ts";
 export { seededRandom, stateFingerprint } from "./determinism.ts";
 export { countEventTypes } from "./event-counts.ts";
 export { fleetStateDocument, type GuardedRegistryOptions, guardedRegistry, type LoopResultInput, operator } from "./fixtures.ts";
-export { given, type Outcome, type Scenario, type ScenarioOptions } from "./scenario.ts";
 export type { TamperOperation } from "./tamper.ts";

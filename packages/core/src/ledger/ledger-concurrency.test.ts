@@ -1,16 +1,16 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { seal } from "./chain/seal.ts";
-import { verifyLog } from "./chain/verify.ts";
-import { isOpsledgerError, OutcomeNotRecordedError, StoreUnavailableError } from "./errors.ts";
-import type { Dispatcher } from "./fleet/dispatch.ts";
+import { seal } from "../chain/seal.ts";
+import { verifyLog } from "../chain/verify.ts";
+import { isOpsledgerError, OutcomeNotRecordedError, StoreUnavailableError } from "../errors.ts";
+import type { Dispatcher } from "../fleet/dispatch.ts";
+import type { EventStore } from "../store/event-store.ts";
+import { createMemoryEventStore } from "../store/memory-store.ts";
+import { fixedClock, sequentialIds } from "../testing/clock.ts";
+import { stateFingerprint } from "../testing/determinism.ts";
+import { countEventTypes } from "../testing/event-counts.ts";
+import { fleetStateDocument, guardedRegistry, operator } from "../testing/fixtures.ts";
 import { openLedger, replay } from "./ledger.ts";
-import type { EventStore } from "./store/event-store.ts";
-import { createMemoryEventStore } from "./store/memory-store.ts";
-import { fixedClock, sequentialIds } from "./testing/clock.ts";
-import { stateFingerprint } from "./testing/determinism.ts";
-import { countEventTypes } from "./testing/event-counts.ts";
-import { fleetStateDocument, guardedRegistry, operator } from "./testing/fixtures.ts";
 
 const T0 = "2026-03-01T00:00:00.000Z";
 const observation = (traceId: string, healthStatus: "healthy" | "critical" = "healthy") =>

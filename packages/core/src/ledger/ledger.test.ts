@@ -1,19 +1,23 @@
 import { describe, expect, it } from "vitest";
-import { GENESIS_HASH } from "./chain/hash.ts";
-import { seal } from "./chain/seal.ts";
-import { isOpsledgerError } from "./errors.ts";
-import type { NewEvent } from "./events/catalogue.ts";
+import { GENESIS_HASH } from "../chain/hash.ts";
+import { seal } from "../chain/seal.ts";
+import { isOpsledgerError } from "../errors.ts";
+import type { NewEvent } from "../events/catalogue.ts";
+import type { EventStore } from "../store/event-store.ts";
+import { createMemoryEventStore, tamperMemoryRecord } from "../store/memory-store.ts";
+import { fixedClock, sequentialIds } from "../testing/clock.ts";
 import { openLedger, replay } from "./ledger.ts";
-import type { EventStore } from "./store/event-store.ts";
-import { createMemoryEventStore, tamperMemoryRecord } from "./store/memory-store.ts";
-import { fixedClock, sequentialIds } from "./testing/clock.ts";
-import { given } from "./testing/scenario.ts";
 
 const T0 = "2026-03-01T00:00:00.000Z";
 
 describe("openLedger", () => {
   it("writes LedgerCreated once, on init, with the injected clock and ids", async () => {
-    const { result, emitted, state } = await given([]).when((ledger) => ledger.init());
+    const store = createMemoryEventStore();
+    const ledger = await openLedger({ store, clock: fixedClock(T0), ids: sequentialIds("evt") });
+    const result = await ledger.init();
+    const emitted: unknown[] = [];
+    for await (const record of store.read("default")) emitted.push((JSON.parse(record.line) as { record: unknown }).record);
+    const state = ledger.state();
     expect(result).toEqual({ created: true, seq: 1 });
     expect(emitted).toHaveLength(1);
     expect(emitted[0]).toMatchObject({

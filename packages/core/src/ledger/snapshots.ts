@@ -3,13 +3,14 @@
 // cache, never an authority: a ledger opens from one only when its digest holds, it was written
 // by this fold, and the record it covers is the record the log holds at that seq; otherwise it
 // folds from the start. `verifySnapshots` checks every stored snapshot against a full fold.
-import { canonicalJson } from "./chain/canonical-json.ts";
-import { followChain } from "./chain/follow.ts";
-import { sha256Hex } from "./chain/hash.ts";
-import { evolve, initialLedgerState, type LedgerState } from "./fleet/ledger-state.ts";
-import type { FleetState } from "./fleet/state.ts";
-import { MerkleFrontier, recordLeaf } from "./proof/merkle.ts";
-import type { EventStore, StoredSnapshot } from "./store/event-store.ts";
+import { canonicalJson } from "../chain/canonical-json.ts";
+import { followChain } from "../chain/follow.ts";
+import { sha256Hex } from "../chain/hash.ts";
+import { sealedLineHead } from "../chain/seal.ts";
+import { evolve, initialLedgerState, type LedgerState } from "../fleet/ledger-state.ts";
+import type { FleetState } from "../fleet/state.ts";
+import { MerkleFrontier, recordLeaf } from "../proof/merkle.ts";
+import type { EventStore, StoredRecord, StoredSnapshot, StreamHead } from "../store/event-store.ts";
 
 /**
  * The version of the fold a snapshot was written by. Bump it whenever `evolve` or the shape of
@@ -139,4 +140,35 @@ export async function verifySnapshots(store: EventStore, fleetId: string): Promi
     });
   }
   return check.findings();
+}
+
+/**
+ * The newest stored snapshot a ledger can open from (its digest and fold version hold, it has the
+ * Merkle frontier when `needFrontier`, and the record it covers is the record the log holds at its
+ * seq), with the log's records after that one, still to fold; undefined when there is none.
+ */
+export async function usableSnapshot(
+  store: EventStore,
+  fleetId: string,
+  needFrontier: boolean,
+): Promise<(LedgerSnapshot & { readonly head: StreamHead; readonly rest: AsyncIterable<StoredRecord> }) | undefined> {
+  for await (const stored of store.snapshots(fleetId)) {
+    const decoded = decodeSnapshot(stored, fleetId);
+    if ("unusable" in decoded || (needFrontier && !decoded.tree)) continue;
+    const head = { seq: decoded.state.seq, hash: decoded.state.headHash as string };
+    const records = store.read(fleetId, { fromSeq: head.seq })[Symbol.asyncIterator]();
+    const first = await records.next();
+    if (first.done || !isRecord(first.value, head)) {
+      await records.return?.();
+      continue;
+    }
+    return { ...decoded, head, rest: { [Symbol.asyncIterator]: () => records } };
+  }
+  return undefined;
+}
+
+// true when this stored record is exactly the one at `covered` (read and hash-checked, never trusted)
+function isRecord(record: StoredRecord, covered: StreamHead): boolean {
+  const held = sealedLineHead(record.line);
+  return record.seq === covered.seq && held?.seq === covered.seq && held.hash === covered.hash;
 }
