@@ -34,19 +34,23 @@ if (backend === "s3") {
       await new Promise((resolve) => server.once("exit", resolve));
     },
   };
-  store = createS3EventStore({ client, bucket, prefix: "bench", readConcurrency: Number(process.env["S3_READ_CONCURRENCY"] ?? 32) });
-  // batches of 100 records per object, as a ledger appending decisions in groups would leave them
+  const writer = createS3EventStore({ client, bucket, prefix: "bench" });
+  // batches of 100 records per object, as a ledger appending decisions in groups would leave them;
+  // the writer compacts them into segment objects behind it (default options)
   let head = 0;
   let batch = [];
   for await (const record of fs.read("fleet")) {
     batch.push({ seq: record.seq, hash: sealedLineHash(record.line), line: record.line });
     if (batch.length === 100) {
-      await store.append({ streamId: "fleet", expectedSeq: head, records: batch });
+      await writer.append({ streamId: "fleet", expectedSeq: head, records: batch });
       head += batch.length;
       batch = [];
     }
   }
-  if (batch.length) await store.append({ streamId: "fleet", expectedSeq: head, records: batch });
+  if (batch.length) await writer.append({ streamId: "fleet", expectedSeq: head, records: batch });
+  await writer.close(); // waits for its last compaction
+  // the replay is another reader's, with a store of its own
+  store = createS3EventStore({ client, bucket, prefix: "bench", readConcurrency: Number(process.env["S3_READ_CONCURRENCY"] ?? 32) });
 }
 
 // the peak RSS is the replay's own: the log was written above, by this same process

@@ -105,6 +105,9 @@ export function describeEventStoreContract(adapter: string, harness: ContractHar
       expect(read.map((r) => r.seq)).toEqual([3, 4, 5]);
       expect(read.map((r) => r.line)).toEqual(second.map((r) => r.line));
       expect(await collect(store.read("s", { fromSeq: 6 }))).toEqual([]);
+      // what verification reads: the records themselves, the same records
+      const authoritative = await collect(store.read("s", { fromSeq: 3, authoritative: true }));
+      expect(authoritative.map((r) => [r.seq, r.line])).toEqual(read.map((r) => [r.seq, r.line]));
     });
 
     contract("rejects a stale expectedSeq with STREAM_CONFLICT and leaves the stream unchanged", async () => {

@@ -15,6 +15,8 @@ import {
   parseStreamId,
   RECORDS_SUFFIX,
   type ReadOptions,
+  rangeName,
+  rangeOfExactName,
   SNAPSHOT_SUFFIX,
   StoreClosedError,
   type StoredRecord,
@@ -28,7 +30,9 @@ import {
   seqOfExactName,
   seqOfName,
 } from "@opsledger/core/store";
+import { LineFeed } from "./line-feed.ts";
 import { isConditionalConflict, isNotFound, isPreconditionFailed, unavailable } from "./s3-errors.ts";
+import { nextSegment, type SegmentRange, segmentChain } from "./segments.ts";
 
 /** Options of `createS3EventStore`. */
 export interface S3EventStoreOptions {
@@ -48,6 +52,16 @@ export interface S3EventStoreOptions {
    * append). Without enforcement two writers could both "win" the same position.
    */
   readonly requireConditionalWrites?: boolean;
+  /**
+   * Compaction: once this many records of whole batches lie after the last segment object, the
+   * store copies them into one segment object (`.opsledger-segments/<stream>/<first>-<last>.ndjson`),
+   * which readers fetch instead of the batches. Checked in the background after every tenth of this
+   * many records appended by this store; defaults to 10,000; 0 turns compaction off. Segments are a
+   * cache: the batches stay the log, and deleting segments is always safe.
+   */
+  readonly segmentRecords?: number;
+  /** Hears of a compaction that failed (nothing is lost: the batches are the log, and the next check tries again). */
+  onCompactionError?(error: unknown): void;
 }
 
 /** The S3 store: the port, plus the conditional-write probe. */
@@ -58,6 +72,7 @@ export interface S3EventStore extends EventStore {
 
 const ADAPTER = "s3";
 const SNAPSHOT_FOLDER = ".opsledger-snapshots";
+const SEGMENT_FOLDER = ".opsledger-segments";
 /** How many snapshots of a stream the store keeps (the port's minimum). */
 const KEPT_SNAPSHOTS = 2;
 const PREFIX = /^([A-Za-z0-9][A-Za-z0-9._-]*)(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
@@ -108,6 +123,9 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
   const pageSize = options.listPageSize ?? 1000;
   const concurrency = options.readConcurrency ?? 16;
   const retries = options.conflictRetries ?? 5;
+  const segmentRecords = options.segmentRecords ?? 10_000;
+  if (!Number.isSafeInteger(segmentRecords) || segmentRecords < 0)
+    throw new InvalidValueError("segmentRecords", `must be a non-negative integer, got ${segmentRecords}`);
   const heads = new Map<string, { key: string; head: StreamHead }>();
   // the rival batch a lost race fetched, kept for the catch-up read that follows it
   const beaten = new Map<string, { key: string; firstSeq: number; lines: string[] }>();
@@ -127,6 +145,28 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
   // snapshots live under a folder no stream id can name (ids never start with a dot)
   const snapshotPrefix = (streamId: string) => `${prefix}${SNAPSHOT_FOLDER}/${streamId}/`;
   const snapshotKey = (streamId: string, seq: number) => `${snapshotPrefix(streamId)}${seqName(seq, SNAPSHOT_SUFFIX)}`;
+  // compacted segments, under a folder no stream id can name; each stream's chain is cached (segments never change)
+  const segmentPrefix = (streamId: string) => `${prefix}${SEGMENT_FOLDER}/${streamId}/`;
+  const chains = new Map<string, { ranges: SegmentRange[]; chain: SegmentRange[] }>();
+  async function segmentsOf(streamId: string): Promise<SegmentRange[]> {
+    const known = chains.get(streamId) ?? { ranges: [], chain: [] };
+    const folder = segmentPrefix(streamId);
+    const added: SegmentRange[] = [];
+    const after = known.ranges[known.ranges.length - 1]?.key;
+    for await (const page of listPages({ Prefix: folder, StartAfter: after }, "list", streamId)) {
+      for (const object of page.Contents ?? []) {
+        const key = object.Key ?? "";
+        const range = rangeOfExactName(key.slice(folder.length), RECORDS_SUFFIX);
+        if (range) added.push({ key, ...range });
+      }
+    }
+    if (added.length === 0 && chains.has(streamId)) return known.chain;
+    const ranges = [...known.ranges, ...added];
+    const chain = segmentChain(ranges);
+    chains.set(streamId, { ranges, chain });
+    return chain;
+  }
+
   // a stream's snapshot keys, newest first
   async function snapshotKeys(streamId: string): Promise<string[]> {
     const keys: string[] = [];
@@ -227,6 +267,153 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
     );
   }
 
+  // What a read from `fromSeq` fetches, in seq order: the segments that cover it when it starts far
+  // behind the head, then the batches after them; undefined when nothing is at or after fromSeq.
+  async function objectsFrom(
+    streamId: string,
+    fromSeq: number,
+    authoritative: boolean,
+  ): Promise<AsyncIterator<{ key: string; firstSeq: number; segment?: SegmentRange }> | undefined> {
+    const batchesAfter = async function* (keys: AsyncIterable<string>) {
+      for await (const key of keys) yield { key, firstSeq: seqOfKey(key) };
+    };
+    const known = heads.get(streamId)?.head.seq;
+    const farBehind = segmentRecords > 0 && !authoritative && (known === undefined || fromSeq + segmentRecords <= known + 1);
+    const chain = farBehind ? await segmentsOf(streamId) : [];
+    const chainEnd = chain[chain.length - 1]?.last ?? 0;
+    if (fromSeq <= chainEnd) {
+      return (async function* () {
+        for (const range of chain) if (range.last >= fromSeq) yield { key: range.key, firstSeq: range.first, segment: range };
+        yield* batchesAfter(listKeys(streamId, keyOf(streamId, chainEnd)));
+      })();
+    }
+    // Readers catching up (a ledger's refresh) ask from just after a batch they already hold,
+    // which is exactly a key: list from there instead of from the start of the stream.
+    if (fromSeq > 1) {
+      const tail = listKeys(streamId, keyOf(streamId, fromSeq - 1));
+      const first = await tail.next();
+      if (first.done) {
+        if (fromSeq > (known ?? Number.POSITIVE_INFINITY)) return undefined;
+      } else if (seqOfKey(first.value) === fromSeq) {
+        return batchesAfter(
+          (async function* () {
+            yield first.value;
+            yield* tail;
+          })(),
+        );
+      }
+    }
+    return batchesAfter(listKeys(streamId));
+  }
+
+  // A segment's lines as they arrive (see LineFeed); a segment deleted since it was listed (always
+  // allowed: it is a cache) is read from the batches it copied instead.
+  function segmentFeed(streamId: string, segment: SegmentRange): LineFeed {
+    return LineFeed.of(async () => {
+      let body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+      try {
+        const output = await client.send(new GetObjectCommand({ Bucket: bucket, Key: segment.key }));
+        body = (output.Body ?? []) as AsyncIterable<Uint8Array>;
+      } catch (error) {
+        if (!isNotFound(error)) throw unavailable("read", streamId, error);
+        chains.delete(streamId);
+        const keys: string[] = [];
+        for await (const key of listKeys(streamId, keyOf(streamId, segment.first - 1))) {
+          if (seqOfKey(key) > segment.last) break;
+          keys.push(key);
+        }
+        const lines = (await inParallel(keys, concurrency, (key) => getLines(streamId, key))).flat();
+        body = [new TextEncoder().encode(`${lines.join("\n")}\n`)];
+      }
+      return (async function* () {
+        try {
+          yield* body;
+        } catch (error) {
+          throw unavailable("read", streamId, error); // the transfer broke off
+        }
+      })();
+    });
+  }
+
+  // maps keys to results with at most `limit` in flight, results in key order
+  async function inParallel<T>(keys: readonly string[], limit: number, work: (key: string) => T | Promise<T>): Promise<T[]> {
+    const results: T[] = new Array(keys.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < keys.length) {
+        const index = next++;
+        results[index] = await work(keys[index] as string);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, keys.length) }, worker));
+    return results;
+  }
+
+  // Compaction (see `segmentRecords`). The batches this store appended are kept, by key, until a
+  // segment covers them, so compacting one's own batches needs no GET; a rival's are fetched.
+  const written = new Map<string, string[]>();
+  let writtenLines = 0;
+  const forget = (key: string) => {
+    writtenLines -= written.get(key)?.length ?? 0;
+    written.delete(key);
+  };
+  const remember = (key: string, lines: string[]) => {
+    if (segmentRecords === 0) return;
+    written.set(key, lines);
+    writtenLines += lines.length;
+    for (const oldest of written.keys()) {
+      if (writtenLines <= 2 * segmentRecords) break;
+      forget(oldest);
+    }
+  };
+  const compactions = new Map<string, Promise<void>>();
+  const appendedSinceCheck = new Map<string, number>();
+  function compactSoon(streamId: string, appended: number): void {
+    if (segmentRecords === 0) return;
+    const count = (appendedSinceCheck.get(streamId) ?? 0) + appended;
+    appendedSinceCheck.set(streamId, count);
+    if (count < Math.ceil(segmentRecords / 10) || compactions.has(streamId)) return;
+    appendedSinceCheck.set(streamId, 0);
+    const run = compact(streamId)
+      .catch((error: unknown) => options.onCompactionError?.(error))
+      .finally(() => compactions.delete(streamId));
+    compactions.set(streamId, run);
+  }
+  async function compact(streamId: string): Promise<void> {
+    for (;;) {
+      assertOpen();
+      const chain = await segmentsOf(streamId);
+      const after = chain[chain.length - 1]?.last ?? 0;
+      // the batch keys after the chain, until one ends a full segment
+      const keys: string[] = [];
+      const starts: number[] = [];
+      let plan: ReturnType<typeof nextSegment>;
+      for await (const key of listKeys(streamId, keyOf(streamId, after))) {
+        keys.push(key);
+        starts.push(seqOfKey(key));
+        plan = nextSegment(after, starts, segmentRecords);
+        if (plan) break;
+      }
+      if (!plan) return;
+      const batches = keys.slice(0, plan.batches);
+      const bodies = await inParallel(batches, concurrency, (key) => written.get(key) ?? getLines(streamId, key));
+      // a batch that does not fill its range is damage for verification to name, never copied into a segment
+      const ends = [...starts.slice(1, plan.batches), plan.last + 1];
+      if (bodies.some((lines, index) => lines.length !== (ends[index] as number) - (starts[index] as number))) return;
+      const key = `${segmentPrefix(streamId)}${rangeName(plan.first, plan.last, RECORDS_SUFFIX)}`;
+      try {
+        await putIfAbsent(key, `${bodies.flat().join("\n")}\n`);
+      } catch (error) {
+        // another compactor wrote this very segment: the same lines, so as good as ours
+        if (!isPreconditionFailed(error) && !isConditionalConflict(error)) throw unavailable("compact", streamId, error);
+      }
+      const known = chains.get(streamId) ?? { ranges: [], chain: [] };
+      const ranges = [...known.ranges, { key, first: plan.first, last: plan.last }];
+      chains.set(streamId, { ranges, chain: segmentChain(ranges) });
+      for (const batch of batches) forget(batch);
+    }
+  }
+
   const store: S3EventStore = {
     async append(request: AppendRequest): Promise<StreamHead> {
       assertOpen();
@@ -269,6 +456,11 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
       const last = records[records.length - 1] as (typeof records)[0];
       const newHead = { seq: last.seq, hash: last.hash };
       heads.set(streamId, { key, head: newHead });
+      remember(
+        key,
+        records.map((r) => r.line),
+      );
+      compactSoon(streamId, records.length);
       return newHead;
     },
 
@@ -276,8 +468,6 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
       assertOpen();
       parseStreamId(streamId);
       const fromSeq = readOptions?.fromSeq ?? 1;
-      // Readers catching up (a ledger's refresh) ask from just after a batch they already hold,
-      // which is exactly a key: list from there instead of from the start of the stream.
       const rival = beaten.get(streamId);
       beaten.delete(streamId);
       if (rival && rival.firstSeq === fromSeq) {
@@ -286,47 +476,41 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
         yield* store.read(streamId, { fromSeq: fromSeq + rival.lines.length });
         return;
       }
-      let keys = listKeys(streamId);
-      if (fromSeq > 1) {
-        const tail = listKeys(streamId, keyOf(streamId, fromSeq - 1));
-        const first = await tail.next();
-        if (first.done) {
-          const known = heads.get(streamId)?.head.seq ?? Number.POSITIVE_INFINITY;
-          if (fromSeq > known) return; // nothing at or after fromSeq
-        } else if (seqOfKey(first.value) === fromSeq) {
-          keys = (async function* () {
-            yield first.value;
-            yield* tail;
-          })();
-        }
-      }
-      // keys stream in, objects are fetched ahead with bounded parallelism, records leave in order
-      const window: { key: string; lines: Promise<string[]> }[] = [];
+      const objects = await objectsFrom(streamId, fromSeq, readOptions?.authoritative === true);
+      if (!objects) return; // nothing at or after fromSeq
+      // objects stream in, are fetched ahead with bounded parallelism, records leave in order; at
+      // most two segments are in hand at once (one being read, the next arriving), since each holds
+      // `segmentRecords` records where a batch holds a few
+      const window: { key: string; firstSeq: number; lines: Promise<string[]> | LineFeed }[] = [];
+      const room = () => window.length < concurrency && !window.some((object) => object.lines instanceof LineFeed);
       const fill = async (): Promise<boolean> => {
-        const next = await keys.next();
+        const next = await objects.next();
         if (next.done) return false;
-        const key = next.value;
-        const lines = getLines(streamId, key);
-        lines.catch(() => undefined); // surfaced when its turn comes
-        window.push({ key, lines });
+        const { key, firstSeq, segment } = next.value;
+        let lines: Promise<string[]> | LineFeed;
+        if (segment) lines = segmentFeed(streamId, segment);
+        else {
+          lines = getLines(streamId, key);
+          lines.catch(() => undefined); // surfaced when its turn comes
+        }
+        window.push({ key, firstSeq, lines });
         return true;
       };
       let more = true;
-      while (more && window.length < concurrency) more = await fill();
+      while (more && room()) more = await fill();
       while (window.length > 0) {
-        const { key, lines } = window.shift() as (typeof window)[0];
-        if (more) more = await fill();
+        const { key, firstSeq, lines } = window.shift() as (typeof window)[0];
+        while (more && room()) more = await fill();
         // every line is yielded as stored, whatever the keys say: a missing or overlapping batch shows
         // in the records' own seqs, and verification names the exact record
-        const firstSeq = seqOfKey(key);
-        const nextKey = window[0]?.key;
-        // this batch ends before fromSeq; its size is known from the next key without reading it
-        if (nextKey !== undefined && seqOfKey(nextKey) <= fromSeq) continue;
-        const batch = await lines;
-        for (const [index, line] of batch.entries()) {
+        const next = window[0];
+        // this object ends before fromSeq; its size is known from the next one's start without reading it
+        if (next !== undefined && next.firstSeq <= fromSeq) continue;
+        let index = 0;
+        for await (const line of lines instanceof LineFeed ? lines : await lines) {
           assertOpen();
-          const seq = firstSeq + index;
-          if (seq >= fromSeq) yield new S3Record(seq, line, key, index + 1);
+          const seq = firstSeq + index++;
+          if (seq >= fromSeq) yield new S3Record(seq, line, key, index);
         }
       }
     },
@@ -410,7 +594,9 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
     },
 
     async close(): Promise<void> {
-      closed = true; // the client belongs to the caller, who destroys it
+      // a compaction under way finishes first (or stops at its next step): the client is the caller's, who destroys it next
+      await Promise.all(compactions.values());
+      closed = true;
     },
   };
   return store;

@@ -148,7 +148,8 @@ async function* withLookahead<T>(source: AsyncIterable<T>): AsyncGenerator<[T, T
 }
 
 async function* openLines(store: EventStore, streamId: string): AsyncGenerator<Opened> {
-  for await (const record of store.read(streamId)) yield { opened: openSealedLine(record.line), location: record.location };
+  for await (const record of store.read(streamId, { authoritative: true }))
+    yield { opened: openSealedLine(record.line), location: record.location };
 }
 
 /**

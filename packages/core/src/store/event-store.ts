@@ -43,6 +43,12 @@ export interface StoredSnapshot {
 export interface ReadOptions {
   /** First seq to yield; defaults to 1. */
   readonly fromSeq?: number;
+  /**
+   * Read the records themselves, never a copy a store keeps to read faster (the S3 store's
+   * compacted segments): what verification asks, so an edit to any stored record is seen. A store
+   * that keeps no such copy ignores it.
+   */
+  readonly authoritative?: boolean;
 }
 
 /**

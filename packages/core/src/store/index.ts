@@ -24,6 +24,6 @@ export type {
   StoredSnapshot,
   StreamHead,
 } from "./event-store.ts";
-export { RECORDS_SUFFIX, SEQ_DIGITS, SNAPSHOT_SUFFIX, seqName, seqOfExactName, seqOfName } from "./keys.ts";
+export { RECORDS_SUFFIX, rangeName, rangeOfExactName, SEQ_DIGITS, SNAPSHOT_SUFFIX, seqName, seqOfExactName, seqOfName } from "./keys.ts";
 export { createMemoryEventStore } from "./memory-store.ts";
 export { MAX_STREAM_ID_LENGTH, parseStreamId } from "./stream-id.ts";

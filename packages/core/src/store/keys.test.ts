@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { RECORDS_SUFFIX, SNAPSHOT_SUFFIX, seqName, seqOfExactName, seqOfName } from "./keys.ts";
+import { RECORDS_SUFFIX, rangeName, rangeOfExactName, SNAPSHOT_SUFFIX, seqName, seqOfExactName, seqOfName } from "./keys.ts";
 
 describe("the key layout stores share", () => {
   it("names a seq with 20 digits and its suffix, so name order is seq order", () => {
@@ -36,6 +36,25 @@ describe("the key layout stores share", () => {
       "00000000000000000001.ndjson.tmp",
     ]) {
       expect(seqOfExactName(name, RECORDS_SUFFIX), name).toBeUndefined();
+    }
+  });
+
+  it("names a range by its first and last seq, in first-seq order, and reads back only exact range names", () => {
+    expect(rangeName(1, 10_000, RECORDS_SUFFIX)).toBe("00000000000000000001-00000000000000010000.ndjson");
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), fc.nat(), (first, span) => {
+        const last = Math.min(Number.MAX_SAFE_INTEGER, first + span);
+        expect(rangeOfExactName(rangeName(first, last, RECORDS_SUFFIX), RECORDS_SUFFIX)).toEqual({ first, last });
+      }),
+    );
+    for (const name of [
+      "00000000000000000001.ndjson",
+      "00000000000000000002-00000000000000000001.ndjson",
+      "00000000000000000001_00000000000000000002.ndjson",
+      "00000000000000000001-00000000000000000002.snapshot",
+      "x00000000000000000001-00000000000000000002.ndjson",
+    ]) {
+      expect(rangeOfExactName(name, RECORDS_SUFFIX), name).toBeUndefined();
     }
   });
 });

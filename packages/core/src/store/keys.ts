@@ -29,3 +29,18 @@ export function seqOfName(name: string, suffix: string): number | undefined {
 export function seqOfExactName(name: string, suffix: string): number | undefined {
   return name.length === SEQ_DIGITS + suffix.length ? seqOfName(name, suffix) : undefined;
 }
+
+/**
+ * The name of what covers the seqs `first` to `last`: `<first, 20 digits>-<last, 20 digits><suffix>`
+ * (a compacted segment object of the S3 store). Name order is still first-seq order.
+ */
+export const rangeName = (first: number, last: number, suffix: string): string => `${seqName(first, "")}-${seqName(last, suffix)}`;
+
+/** The seqs a name that is exactly `rangeName(first, last, suffix)` covers, or undefined for any other name. */
+export function rangeOfExactName(name: string, suffix: string): { readonly first: number; readonly last: number } | undefined {
+  if (name.length !== 2 * SEQ_DIGITS + 1 + suffix.length || name[SEQ_DIGITS] !== "-" || !name.endsWith(suffix)) return undefined;
+  const first = name.slice(0, SEQ_DIGITS);
+  const last = name.slice(SEQ_DIGITS + 1, 2 * SEQ_DIGITS + 1);
+  if (!DIGITS.test(first) || !DIGITS.test(last) || Number(first) > Number(last)) return undefined;
+  return { first: Number(first), last: Number(last) };
+}
