@@ -130,6 +130,7 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
   // the rival batch a lost race fetched, kept for the catch-up read that follows it
   const beaten = new Map<string, { key: string; firstSeq: number; lines: string[] }>();
   let closed = false;
+  let closing = false;
   let probe: Promise<{ enforced: boolean }> | undefined;
 
   const assertOpen = (): void => {
@@ -380,8 +381,8 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
     compactions.set(streamId, run);
   }
   async function compact(streamId: string): Promise<void> {
-    for (;;) {
-      assertOpen();
+    // one segment at a time; a store being closed stops after the one under way
+    while (!closing) {
       const chain = await segmentsOf(streamId);
       const after = chain[chain.length - 1]?.last ?? 0;
       // the batch keys after the chain, until one ends a full segment
@@ -507,10 +508,22 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
         // this object ends before fromSeq; its size is known from the next one's start without reading it
         if (next !== undefined && next.firstSeq <= fromSeq) continue;
         let index = 0;
-        for await (const line of lines instanceof LineFeed ? lines : await lines) {
+        const record = (line: string) => {
           assertOpen();
           const seq = firstSeq + index++;
-          if (seq >= fromSeq) yield new S3Record(seq, line, key, index);
+          return seq >= fromSeq ? new S3Record(seq, line, key, index) : undefined;
+        };
+        // a batch is in hand whole; a segment's lines are taken as they arrive
+        if (lines instanceof LineFeed) {
+          for await (const line of lines) {
+            const taken = record(line);
+            if (taken) yield taken;
+          }
+        } else {
+          for (const line of await lines) {
+            const taken = record(line);
+            if (taken) yield taken;
+          }
         }
       }
     },
@@ -594,7 +607,8 @@ export function createS3EventStore(options: S3EventStoreOptions): S3EventStore {
     },
 
     async close(): Promise<void> {
-      // a compaction under way finishes first (or stops at its next step): the client is the caller's, who destroys it next
+      // a compaction under way finishes the segment it is writing first: the client is the caller's, who destroys it next
+      closing = true;
       await Promise.all(compactions.values());
       closed = true;
     },

@@ -120,10 +120,12 @@ const canaryBuckets = (canaryPercent: number, hashVersion: 1 | 2): number =>
  */
 export function selectCohort(loopIds: readonly string[], rollout: CohortRollout): CohortSelection[] {
   const place = cohortPlacer(rollout, () => loopIds);
-  const selections: CohortSelection[] = [];
-  for (const loopId of loopIds) {
+  // sized once: a 200k-loop fleet would otherwise grow (and copy) the array a dozen times
+  const selections = new Array<CohortSelection>(loopIds.length);
+  for (let i = 0; i < loopIds.length; i++) {
+    const loopId = loopIds[i] as string;
     const p = place(loopId);
-    selections.push({
+    selections[i] = {
       loopId,
       bucket: p.bucket,
       hashVersion: p.hashVersion,
@@ -131,7 +133,7 @@ export function selectCohort(loopIds: readonly string[], rollout: CohortRollout)
       canarySelected: p.canarySelected,
       inCohort: p.inCohort,
       reasons: rolloutReasons(p.inScope, p.canarySelected),
-    });
+    };
   }
   return selections;
 }

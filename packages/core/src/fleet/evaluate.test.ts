@@ -9,7 +9,7 @@ import { arbitraryRegistry } from "../testing/arbitraries.ts";
 import { fixedClock, sequentialIds } from "../testing/clock.ts";
 import { fleetStateDocument, guardedRegistry, operator } from "../testing/fixtures.ts";
 import { decideEvaluation, recheckGates } from "./evaluate.ts";
-import { POLICY_GATES } from "./gates.ts";
+import { FLEET_GATES, POLICY_GATES, recordedGateInput } from "./gates.ts";
 import { SAFETY_RAILS } from "./rails.ts";
 import type { FleetState } from "./state.ts";
 
@@ -493,6 +493,17 @@ describe("recheck: the gates an evaluation would give now, the advisory dedupe a
           for (const gate of POLICY_GATES) {
             const check = checks.find((k) => k.check === gate.name);
             expect(check?.passed, `${candidate.candidateId} ${gate.name}`).toBe(!candidate.gatingReasons.includes(gate.reason));
+          }
+          // the two gate tables give exactly the candidate's gating reasons, nothing else decides them
+          const evaluation = state.evaluation?.data as NonNullable<typeof state.evaluation>["data"];
+          const fromTables = [
+            ...FLEET_GATES.flatMap((gate) => gate.reasons(recordedGateInput(candidate, evaluation))),
+            ...POLICY_GATES.filter((gate) => candidate.gates[gate.flag] !== gate.passes).map((gate) => gate.reason),
+          ];
+          expect([...new Set(fromTables)].sort(), candidate.candidateId).toEqual([...candidate.gatingReasons].sort());
+          for (const gate of FLEET_GATES) {
+            const passed = gate.reasons(recordedGateInput(candidate, evaluation)).length === 0;
+            expect(checks.find((k) => k.check === gate.name)?.passed, `${candidate.candidateId} ${gate.name}`).toBe(passed);
           }
           // a rail stops only what every gate let through, and one rail at most: the first that applies
           const stoppedBy = SAFETY_RAILS.filter((rail) => checks.find((k) => k.check === rail.name)?.passed === false);

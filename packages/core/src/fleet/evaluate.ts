@@ -9,8 +9,8 @@ import {
 } from "../contract/taxonomy.ts";
 import type { AutoPauseTripped, CandidateDecision, LoopResult, PolicyEvaluated } from "../events/fleet-events.ts";
 import { autoPauseAtEvaluation } from "./autopause.ts";
-import { cohortPlacer, rolloutReasons } from "./cohort.ts";
-import { POLICY_GATES } from "./gates.ts";
+import { cohortPlacer } from "./cohort.ts";
+import { blockingGovernanceCodes, FLEET_GATES, POLICY_GATES } from "./gates.ts";
 import { assessGovernance } from "./governance.ts";
 import { allBelowSurrogates, compareCodePoints, sortedUnique } from "./order.ts";
 import { stoppingRail } from "./rails.ts";
@@ -83,12 +83,12 @@ function evaluate(state: FleetState, context: EvaluationContext, recheck: GateRe
     ...(state.rolloutPause.active ? (["operator"] as const) : []),
   ];
   const pauseReasons = [...(manualSources.length > 0 ? [PAUSED_MANUAL] : []), ...(autoActive ? [PAUSED_AUTO] : [])];
-  // every fleet-wide pause reason lands on every candidate, suppressed ones and advisory mode included
-  const fleetWideRolloutReasons = sortedUnique([...pauseReasons, ...autoReasons]);
 
   const governance = assessGovernance(mode, policy.governance, now);
-  const governanceBlock =
-    guarded && governance.blocksAutonomous ? governance.reasonCodes.filter((c) => c !== "autonomous_governance_review_due_soon") : [];
+  const governanceBlock = guarded && governance.blocksAutonomous ? blockingGovernanceCodes(governance.reasonCodes) : [];
+  // what the fleet gates read besides a candidate's placement: every fleet-wide reason lands on
+  // every candidate, suppressed ones and advisory mode included
+  const fleetWide = { manualPause: manualSources.length > 0, autoPause: { active: autoActive, reasons: autoReasons }, governanceBlock };
   const killSwitchActive = guarded && (safety.killSwitch || state.killSwitch.active);
 
   // the cohort over a stable population: every declared loop plus every observed one (selection
@@ -164,11 +164,9 @@ function evaluate(state: FleetState, context: EvaluationContext, recheck: GateRe
       governanceActive: governanceBlock.length === 0,
     };
     // fleet-wide reasons may come from the log (a latch's reasons); the gates' own are typed codes
-    const gating: string[] = [
-      ...rolloutReasons(gates.rolloutScopeAllowed, gates.rolloutCanarySelected),
-      ...fleetWideRolloutReasons,
-      ...governanceBlock,
-    ];
+    const gating: string[] = [];
+    const input = { ...fleetWide, inScope: gates.rolloutScopeAllowed, canarySelected: gates.rolloutCanarySelected };
+    for (const gate of FLEET_GATES) gating.push(...gate.reasons(input));
     for (const gate of POLICY_GATES) if (gates[gate.flag] !== gate.passes) gating.push(gate.reason);
     return { gates, gatingReasons: sortedUnique(gating), withRail: new Map<string, string[]>() };
   };

@@ -1,10 +1,11 @@
-// The policy's gates on a candidate, in one table: the evaluation records each as a flag of the
-// candidate's `gates` and gives its reason code when it stops the candidate; `explain` shows each
-// from that recorded flag. A gate added here is decided and explained in the same order everywhere.
-// (Rollout, pause and governance gates depend on the whole fleet, not on one candidate's flags,
-// and are decided in evaluate.ts; the safety rails have their own table in rails.ts.)
+// The gates on a candidate, in two tables: the policy's gates, which the evaluation records as
+// flags of the candidate's `gates`, and the rollout, pause and governance gates, which read the
+// candidate's cohort placement and the fleet-wide state. The evaluation gives each gate's reason
+// codes when it stops a candidate; `explain` shows each from what was recorded. A gate added here
+// is decided and explained in the same order everywhere. (The safety rails are in rails.ts.)
 import type { Registry } from "../contract/normalized-registry.ts";
 import type { CandidateDecision, PolicyEvaluated } from "../events/fleet-events.ts";
+import { rolloutReasons } from "./cohort.ts";
 import type { ReasonCode } from "./reason-codes.ts";
 
 /** One gate of the policy on a single candidate. */
@@ -74,3 +75,97 @@ export const POLICY_GATES: readonly PolicyGate[] = [
     explain: (c, registry) => ({ policy: `≥ ${registry.policy.autonomous.thresholds.minConfidence}`, observed: c.confidence }),
   },
 ];
+
+/** What the rollout, pause and governance gates read of a candidate and the fleet. */
+export interface FleetGateInput {
+  readonly inScope: boolean;
+  readonly canarySelected: boolean;
+  /** Paused by the registry (`pause.manual`) or an operator. */
+  readonly manualPause: boolean;
+  /** The auto-pause latch, and the thresholds it tripped on. */
+  readonly autoPause: { readonly active: boolean; readonly reasons: readonly string[] };
+  /** The governance codes that block autonomy now (none unless guarded_auto and blocking). */
+  readonly governanceBlock: readonly string[];
+}
+
+/** A gate over the rollout, the pauses or governance. */
+export interface FleetGate {
+  readonly name: string;
+  /** The reason codes it gives (none: the candidate passes it). */
+  readonly reasons: (input: FleetGateInput) => readonly string[];
+  readonly explain: (
+    candidate: CandidateDecision,
+    registry: Registry,
+    evaluation: PolicyEvaluated,
+  ) => { readonly policy: string; readonly observed: string };
+}
+
+const NONE: readonly string[] = Object.freeze([]);
+const PAUSED_MANUAL: readonly ReasonCode[] = Object.freeze(["autonomous_rollout_paused_manual"]);
+const PAUSED_AUTO: ReasonCode = "autonomous_rollout_paused_auto";
+
+export const FLEET_GATES: readonly FleetGate[] = [
+  {
+    name: "rollout scope",
+    reasons: (input) => (input.inScope ? NONE : rolloutReasons(false, false)),
+    explain: (c, { policy: { autonomous } }) => ({
+      policy: autonomous.rollout.scope.loopIds.length === 0 ? "every loop" : autonomous.rollout.scope.loopIds.join(", "),
+      observed: c.loopId,
+    }),
+  },
+  {
+    name: "canary",
+    // only a loop in scope is in or out of the canary
+    reasons: (input) => (input.inScope ? rolloutReasons(true, input.canarySelected) : NONE),
+    explain: (c, { policy: { autonomous } }) => {
+      const { canaryPercent, selector } = autonomous.rollout;
+      return {
+        policy: `${canaryPercent}% (${selector.mode}, hash v${c.rollout.hashVersion}, salt ${JSON.stringify(selector.salt)})`,
+        observed: `bucket ${c.rollout.bucket}${c.rollout.hashVersion === 2 ? " of 10000" : " of 100"}, ${c.rollout.canarySelected ? "selected" : "not selected"}`,
+      };
+    },
+  },
+  {
+    name: "manual pause",
+    reasons: (input) => (input.manualPause ? PAUSED_MANUAL : NONE),
+    explain: (_c, _registry, evaluation) => ({
+      policy: "not paused",
+      observed: evaluation.pause.manual ? `paused by ${evaluation.pause.manualSources.join(" and ")}` : "not paused",
+    }),
+  },
+  {
+    name: "auto-pause",
+    reasons: ({ autoPause }) => (autoPause.active ? [PAUSED_AUTO, ...autoPause.reasons] : NONE),
+    explain: (_c, { policy: { autonomous } }, evaluation) => {
+      const config = autonomous.rollout.autoPause;
+      const { active, reasons, metrics } = evaluation.pause.auto;
+      return {
+        policy: `${config.enabled ? "on" : "off"}: trips at ambiguity ≥ ${config.ambiguityRateThreshold} or failure ≥ ${config.failureRateThreshold} over ≥ ${config.minSampleSize} attempts`,
+        observed: `${active ? `tripped (${reasons.join(", ")})` : "not tripped"}; ambiguity ${metrics.ambiguityRate.toFixed(2)}, failure ${metrics.failureRate.toFixed(2)} over ${metrics.attemptedCount} attempts`,
+      };
+    },
+  },
+  {
+    name: "governance",
+    reasons: (input) => input.governanceBlock,
+    explain: (_c, registry, evaluation) => ({
+      policy: "complete and unexpired in guarded_auto",
+      observed: `${evaluation.governance.posture}${registry.policy.autonomous.governance.reviewBy ? ` (review by ${registry.policy.autonomous.governance.reviewBy})` : ""}`,
+    }),
+  },
+];
+
+/** The codes of a governance assessment that block autonomy (a review due soon only warns). */
+export const blockingGovernanceCodes = (codes: readonly string[]): readonly string[] =>
+  codes.filter((code) => code !== "autonomous_governance_review_due_soon");
+
+/** The fleet gates' input as a recorded candidate and its evaluation hold it. */
+export function recordedGateInput(candidate: CandidateDecision, evaluation: PolicyEvaluated): FleetGateInput {
+  return {
+    inScope: candidate.rollout.inScope,
+    canarySelected: candidate.rollout.canarySelected,
+    manualPause: evaluation.pause.manual,
+    autoPause: evaluation.pause.auto,
+    governanceBlock: candidate.gates.governanceActive ? NONE : blockingGovernanceCodes(evaluation.governance.reasonCodes),
+  };
+}

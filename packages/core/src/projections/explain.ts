@@ -1,5 +1,5 @@
 import type { CandidateDecision } from "../events/fleet-events.ts";
-import { POLICY_GATES } from "../fleet/gates.ts";
+import { FLEET_GATES, POLICY_GATES, recordedGateInput } from "../fleet/gates.ts";
 import { SAFETY_RAILS } from "../fleet/rails.ts";
 import type { ReasonCode } from "../fleet/reason-codes.ts";
 import type { FleetState } from "../fleet/state.ts";
@@ -43,7 +43,6 @@ function checksOf(candidate: CandidateDecision, state: FleetState): ExplainCheck
   const evaluation = state.evaluation?.data;
   const registry = state.policy?.registry;
   if (!evaluation || !registry) return [];
-  const { rollout } = registry.policy.autonomous;
   const c = candidate;
   const has = (code: string) => c.reasons.includes(code);
   // the policy's gates from their table, as the evaluation decided them (its recorded flags)
@@ -52,50 +51,23 @@ function checksOf(candidate: CandidateDecision, state: FleetState): ExplainCheck
     const { policy, observed, reason } = gate.explain(c, registry, evaluation);
     return { check: gate.name, passed, policy, observed, ...(passed ? {} : { reason: reason ?? gate.reason }) };
   });
+  // the rollout, pause and governance gates from theirs, on what the candidate and evaluation recorded
+  const input = recordedGateInput(c, evaluation);
+  const fleetGates = FLEET_GATES.map((gate): ExplainCheck => {
+    const reasons = gate.reasons(input);
+    return {
+      check: gate.name,
+      passed: reasons.length === 0,
+      ...gate.explain(c, registry, evaluation),
+      ...(reasons.length === 0 ? {} : { reason: reasons.join(", ") }),
+    };
+  });
   // the safety rails from theirs: the one that stopped the candidate is in its recorded reasons
   const rails = SAFETY_RAILS.map((rail): ExplainCheck => {
     const passed = !has(rail.reason);
     return { check: rail.name, passed, ...rail.explain(c, registry, evaluation), ...(passed ? {} : { reason: rail.reason }) };
   });
-  const checks: ExplainCheck[] = [
-    ...gates,
-    {
-      check: "rollout scope",
-      passed: c.rollout.inScope,
-      policy: rollout.scope.loopIds.length === 0 ? "every loop" : rollout.scope.loopIds.join(", "),
-      observed: c.loopId,
-      ...(c.rollout.inScope ? {} : because("autonomous_rollout_scope_excluded")),
-    },
-    {
-      check: "canary",
-      passed: !c.rollout.inScope || c.rollout.canarySelected,
-      policy: `${rollout.canaryPercent}% (${rollout.selector.mode}, hash v${c.rollout.hashVersion}, salt ${JSON.stringify(rollout.selector.salt)})`,
-      observed: `bucket ${c.rollout.bucket}${c.rollout.hashVersion === 2 ? " of 10000" : " of 100"}, ${c.rollout.canarySelected ? "selected" : "not selected"}`,
-      ...(has("autonomous_rollout_canary_excluded") ? because("autonomous_rollout_canary_excluded") : {}),
-    },
-    {
-      check: "manual pause",
-      passed: !evaluation.pause.manual,
-      policy: "not paused",
-      observed: evaluation.pause.manual ? `paused by ${evaluation.pause.manualSources.join(" and ")}` : "not paused",
-      ...(evaluation.pause.manual ? because("autonomous_rollout_paused_manual") : {}),
-    },
-    {
-      check: "auto-pause",
-      passed: !evaluation.pause.auto.active,
-      policy: `${rollout.autoPause.enabled ? "on" : "off"}: trips at ambiguity ≥ ${rollout.autoPause.ambiguityRateThreshold} or failure ≥ ${rollout.autoPause.failureRateThreshold} over ≥ ${rollout.autoPause.minSampleSize} attempts`,
-      observed: `${evaluation.pause.auto.active ? `tripped (${evaluation.pause.auto.reasons.join(", ")})` : "not tripped"}; ambiguity ${evaluation.pause.auto.metrics.ambiguityRate.toFixed(2)}, failure ${evaluation.pause.auto.metrics.failureRate.toFixed(2)} over ${evaluation.pause.auto.metrics.attemptedCount} attempts`,
-      ...(evaluation.pause.auto.active ? because("autonomous_rollout_paused_auto") : {}),
-    },
-    {
-      check: "governance",
-      passed: c.gates.governanceActive,
-      policy: "complete and unexpired in guarded_auto",
-      observed: `${evaluation.governance.posture}${registry.policy.autonomous.governance.reviewBy ? ` (review by ${registry.policy.autonomous.governance.reviewBy})` : ""}`,
-      ...(c.gates.governanceActive ? {} : { reason: evaluation.governance.reasonCodes.join(", ") }),
-    },
-    ...rails,
-  ];
+  const checks: ExplainCheck[] = [...gates, ...fleetGates, ...rails];
   const { dispatched, instance, current } = dispatchOf(c, state);
   const guard =
     current?.status === "execution_ambiguous"
