@@ -40,8 +40,9 @@ const code = (error: unknown) => (error as NodeJS.ErrnoException).code;
  * (`.lock.break`, O_EXCL), re-reads the lock under it and removes it only if it still holds the
  * stale owner's token, so two processes that both saw the same stale lock cannot remove each
  * other's fresh one; a release checks and removes its own lock under the same break lock, so a
- * takeover cannot slip between its check and its removal. Every wait, a stale lock's included, gives up after `timeoutMs` with a clear
- * error; a lock that cannot be created at all (permissions, read-only, missing directory) fails at once.
+ * takeover cannot slip between its check and its removal. Every wait, a stale lock's included,
+ * gives up after `timeoutMs` with a clear error; a lock that cannot be created at all
+ * (permissions, read-only, missing directory) fails at once.
  */
 export async function withLock<T>(
   ops: FileOps,

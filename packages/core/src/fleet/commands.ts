@@ -5,7 +5,7 @@ import { parseTimestamp } from "../contract/timestamp.ts";
 import type { Issue } from "../errors.ts";
 import type { NewEvent } from "../events/catalogue.ts";
 import type { FleetObserved, OperatorGovernance, PolicyChange, RecordedOperatorGovernance } from "../events/fleet-events.ts";
-import { type CommandContext, type Decision, reject } from "./decision.ts";
+import { type Accepted, type CommandContext, type Decision, reject } from "./decision.ts";
 import { readFleetState } from "./observe.ts";
 import { changedPaths, classifyPolicyChange } from "./policy-change.ts";
 import type { FleetState } from "./state.ts";
@@ -41,8 +41,6 @@ export type OperatorResult =
 export type ObserveResult =
   | { readonly ok: true; readonly seq: number; readonly observation: FleetObserved }
   | { readonly ok: false; readonly errors: readonly Issue[] };
-
-type Accepted<Result> = Extract<Result, { readonly ok: true }>;
 
 // the supplied governance fields override the registry's own, before validation
 function withGovernance(json: unknown, supplied: ApplyGovernance | undefined, now: Date): unknown {

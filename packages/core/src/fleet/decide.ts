@@ -17,7 +17,7 @@ import {
   type OperatorAction,
   type OperatorResult,
 } from "./commands.ts";
-import { type CommandContext, type DecideContext, type Decision, isRejected, reject } from "./decision.ts";
+import { type Accepted, type CommandContext, type DecideContext, type Decision, isRejected, reject } from "./decision.ts";
 import { type DispatchIntent, decideAcknowledge, decideDispatch, type StartedBatch } from "./dispatch-commands.ts";
 import { decideEvaluation } from "./evaluate.ts";
 import type { LedgerState } from "./ledger-state.ts";
@@ -50,22 +50,17 @@ export type FleetCommand =
   | { readonly type: "AcknowledgeIntent"; readonly intentId: string; readonly by: string; readonly note?: string };
 
 /** What each command resolves with once its events are appended. */
-export interface FleetCommandResults {
+export type FleetCommandResults = { readonly [C in OperatorCommand]: Accepted<OperatorResult> } & {
   readonly CreateLedger: { readonly created: boolean; readonly seq: number };
-  readonly ApplyRegistry: Extract<ApplyResult, { ok: true }>;
-  readonly EngageKillSwitch: Extract<OperatorResult, { ok: true }>;
-  readonly ReleaseKillSwitch: Extract<OperatorResult, { ok: true }>;
-  readonly PauseRollout: Extract<OperatorResult, { ok: true }>;
-  readonly ResumeRollout: Extract<OperatorResult, { ok: true }>;
-  readonly ResumeAutoPause: Extract<OperatorResult, { ok: true }>;
-  readonly Observe: Extract<ObserveResult, { ok: true }>;
+  readonly ApplyRegistry: Accepted<ApplyResult>;
+  readonly Observe: Accepted<ObserveResult>;
   /** The evaluation recorded, its seq (after an `AutoPauseTripped` it brought), the registry it read and when. */
   readonly Evaluate: { readonly evaluation: PolicyEvaluated; readonly seq: number; readonly registry: Registry; readonly at: string };
   readonly RequestDispatch: { readonly batch: StartedBatch; readonly traceId: string | null };
   /** How many outcomes were new (an outcome already in the log is never recorded twice). */
   readonly RecordOutcomes: { readonly recorded: number };
   readonly AcknowledgeIntent: { readonly ok: true; readonly seq: number };
-}
+};
 
 /**
  * Decides a command on the folded state: the events to append (after `LedgerCreated` when the

@@ -18,6 +18,9 @@ export type Decision<Result> =
   | { readonly events: readonly NewEvent[]; readonly result: Result; readonly create?: boolean }
   | { readonly rejected: Rejection };
 
+/** The answer of a command whose result is `{ ok: true, … } | { ok: false, errors }`, once accepted (a rejection carries the errors). */
+export type Accepted<Result> = Extract<Result, { readonly ok: true }>;
+
 /** What a decision may use besides the state: injected, so the same log and context decide the same. */
 export interface DecideContext {
   /** The decision's time (never earlier than the last event's: the ledger sees to it). */

@@ -12,6 +12,7 @@ import { autoPauseAtEvaluation } from "./autopause.ts";
 import { cohortPlacer } from "./cohort.ts";
 import { blockingGovernanceCodes, FLEET_GATES, POLICY_GATES } from "./gates.ts";
 import { assessGovernance } from "./governance.ts";
+import { HALT_PAUSED_AUTO, HALT_PAUSED_MANUAL } from "./halt.ts";
 import { allBelowSurrogates, compareCodePoints, sortedUnique } from "./order.ts";
 import { stoppingRail } from "./rails.ts";
 import type { ReasonCode } from "./reason-codes.ts";
@@ -40,10 +41,6 @@ export interface GateRecheck {
   readonly categories: Category[];
   readonly reasons: (readonly string[])[];
 }
-
-const PAUSED_MANUAL: ReasonCode = "autonomous_rollout_paused_manual";
-
-const PAUSED_AUTO: ReasonCode = "autonomous_rollout_paused_auto";
 
 /**
  * Evaluates the observed fleet against the policy in force (reference §3.2–§3.5 with the fixes of
@@ -82,7 +79,7 @@ function evaluate(state: FleetState, context: EvaluationContext, recheck: GateRe
     ...(rollout.pause.manual ? (["registry"] as const) : []),
     ...(state.rolloutPause.active ? (["operator"] as const) : []),
   ];
-  const pauseReasons = [...(manualSources.length > 0 ? [PAUSED_MANUAL] : []), ...(autoActive ? [PAUSED_AUTO] : [])];
+  const pauseReasons = [...(manualSources.length > 0 ? [HALT_PAUSED_MANUAL] : []), ...(autoActive ? [HALT_PAUSED_AUTO] : [])];
 
   const governance = assessGovernance(mode, policy.governance, now);
   const governanceBlock = guarded && governance.blocksAutonomous ? blockingGovernanceCodes(governance.reasonCodes) : [];
@@ -298,7 +295,7 @@ function evaluate(state: FleetState, context: EvaluationContext, recheck: GateRe
     if (unsuppressedCount > 0 && autoEligibleCount === 0) reasonCodes.push("fleet_auto_candidates_blocked");
     if (has("autonomous_rollout_scope_excluded", "autonomous_rollout_canary_excluded"))
       reasonCodes.push("fleet_auto_candidates_rollout_gated");
-    if (has(PAUSED_MANUAL, PAUSED_AUTO)) reasonCodes.push("fleet_auto_candidates_paused");
+    if (has(HALT_PAUSED_MANUAL, HALT_PAUSED_AUTO)) reasonCodes.push("fleet_auto_candidates_paused");
     if (autoActive) reasonCodes.push("fleet_auto_candidates_autopause_triggered");
     if (has("autonomous_kill_switch_enabled")) reasonCodes.push("fleet_auto_kill_switch_enabled");
     if (has("autonomous_cooldown_active", "autonomous_max_actions_per_run_exceeded", "autonomous_max_actions_per_loop_exceeded")) {

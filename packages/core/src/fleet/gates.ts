@@ -6,6 +6,7 @@
 import type { Registry } from "../contract/normalized-registry.ts";
 import type { CandidateDecision, PolicyEvaluated } from "../events/fleet-events.ts";
 import { rolloutReasons } from "./cohort.ts";
+import { HALT_PAUSED_AUTO, HALT_PAUSED_MANUAL } from "./halt.ts";
 import type { ReasonCode } from "./reason-codes.ts";
 
 /** One gate of the policy on a single candidate. */
@@ -101,8 +102,7 @@ export interface FleetGate {
 }
 
 const NONE: readonly string[] = Object.freeze([]);
-const PAUSED_MANUAL: readonly ReasonCode[] = Object.freeze(["autonomous_rollout_paused_manual"]);
-const PAUSED_AUTO: ReasonCode = "autonomous_rollout_paused_auto";
+const PAUSED_MANUAL: readonly ReasonCode[] = Object.freeze([HALT_PAUSED_MANUAL]);
 
 export const FLEET_GATES: readonly FleetGate[] = [
   {
@@ -135,7 +135,7 @@ export const FLEET_GATES: readonly FleetGate[] = [
   },
   {
     name: "auto-pause",
-    reasons: ({ autoPause }) => (autoPause.active ? [PAUSED_AUTO, ...autoPause.reasons] : NONE),
+    reasons: ({ autoPause }) => (autoPause.active ? [HALT_PAUSED_AUTO, ...autoPause.reasons] : NONE),
     explain: (_c, { policy: { autonomous } }, evaluation) => {
       const config = autonomous.rollout.autoPause;
       const { active, reasons, metrics } = evaluation.pause.auto;

@@ -11,13 +11,6 @@ import type { DispatchBatch } from "../fleet/dispatch-commands.ts";
 import { haltReasons } from "../fleet/halt.ts";
 import { evolve, forkLedgerState, initialLedgerState, type LedgerState } from "../fleet/ledger-state.ts";
 import { computePlan, type Plan } from "../fleet/plan.ts";
-import { type AutomaticCheckpoints, CheckpointSchedule } from "./checkpoints.ts";
-import { type BatchLedger, type DispatchOptions, dispatchBatch } from "./dispatch-batch.ts";
-
-export type { AutomaticCheckpoints } from "./checkpoints.ts";
-export type { DispatchOptions } from "./dispatch-batch.ts";
-export { type ReplayUntil, replay } from "./replay.ts";
-
 import { type EvaluationDocument, evaluationDocument } from "../projections/evaluation.ts";
 import { type Explanation, explain } from "../projections/explain.ts";
 import { type FleetStatus, fleetStatus } from "../projections/status.ts";
@@ -33,8 +26,14 @@ import {
   systemClock,
   ulidGenerator,
 } from "../system.ts";
+import { type AutomaticCheckpoints, CheckpointSchedule } from "./checkpoints.ts";
+import { type BatchLedger, type DispatchOptions, dispatchBatch } from "./dispatch-batch.ts";
 import { type Outcome, orErrors, resultOf } from "./outcome.ts";
 import { encodeSnapshot, usableSnapshot } from "./snapshots.ts";
+
+export type { AutomaticCheckpoints } from "./checkpoints.ts";
+export type { DispatchOptions } from "./dispatch-batch.ts";
+export { type ReplayUntil, replay } from "./replay.ts";
 
 /** Options of `openLedger`. */
 export interface LedgerOptions {
@@ -156,8 +155,8 @@ export interface Ledger {
 type Job =
   | {
       readonly kind: "command";
+      // settles with { result } or { rejected }: a rejection is an answer, not a failure
       readonly decide: (state: LedgerState, now: Date) => Decision<unknown>;
-      // resolves with { result } or { rejected }: a rejection is an answer, not a failure
       /** A fact (a dispatch outcome) is never refused for a race: it is re-sealed and appended until recorded. */
       readonly fact: boolean;
       readonly resolve: (result: unknown) => void;

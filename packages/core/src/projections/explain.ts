@@ -39,6 +39,15 @@ export interface Explanation {
 // the reason code a check gives, named with the typed union so a code missing from the table does not compile
 const because = (code: ReasonCode) => ({ reason: code });
 
+// one gate's or rail's check: passed unless it gave a reason
+const checkOf = (check: string, reason: string | undefined, { policy, observed }: { policy: string; observed: string }): ExplainCheck => ({
+  check,
+  passed: reason === undefined,
+  policy,
+  observed,
+  ...(reason === undefined ? {} : { reason }),
+});
+
 function checksOf(candidate: CandidateDecision, state: FleetState): ExplainCheck[] {
   const evaluation = state.evaluation?.data;
   const registry = state.policy?.registry;
@@ -46,27 +55,20 @@ function checksOf(candidate: CandidateDecision, state: FleetState): ExplainCheck
   const c = candidate;
   const has = (code: string) => c.reasons.includes(code);
   // the policy's gates from their table, as the evaluation decided them (its recorded flags)
-  const gates = POLICY_GATES.map((gate): ExplainCheck => {
-    const passed = c.gates[gate.flag] === gate.passes;
-    const { policy, observed, reason } = gate.explain(c, registry, evaluation);
-    return { check: gate.name, passed, policy, observed, ...(passed ? {} : { reason: reason ?? gate.reason }) };
+  const gates = POLICY_GATES.map((gate) => {
+    const explained = gate.explain(c, registry, evaluation);
+    return checkOf(gate.name, c.gates[gate.flag] === gate.passes ? undefined : (explained.reason ?? gate.reason), explained);
   });
   // the rollout, pause and governance gates from theirs, on what the candidate and evaluation recorded
   const input = recordedGateInput(c, evaluation);
-  const fleetGates = FLEET_GATES.map((gate): ExplainCheck => {
+  const fleetGates = FLEET_GATES.map((gate) => {
     const reasons = gate.reasons(input);
-    return {
-      check: gate.name,
-      passed: reasons.length === 0,
-      ...gate.explain(c, registry, evaluation),
-      ...(reasons.length === 0 ? {} : { reason: reasons.join(", ") }),
-    };
+    return checkOf(gate.name, reasons.length === 0 ? undefined : reasons.join(", "), gate.explain(c, registry, evaluation));
   });
   // the safety rails from theirs: the one that stopped the candidate is in its recorded reasons
-  const rails = SAFETY_RAILS.map((rail): ExplainCheck => {
-    const passed = !has(rail.reason);
-    return { check: rail.name, passed, ...rail.explain(c, registry, evaluation), ...(passed ? {} : { reason: rail.reason }) };
-  });
+  const rails = SAFETY_RAILS.map((rail) =>
+    checkOf(rail.name, has(rail.reason) ? rail.reason : undefined, rail.explain(c, registry, evaluation)),
+  );
   const checks: ExplainCheck[] = [...gates, ...fleetGates, ...rails];
   const { dispatched, instance, current } = dispatchOf(c, state);
   const guard =
